@@ -1,0 +1,136 @@
+"""Season hours, the diurnal activity profile and festival formats.
+
+Everything time-dependent that does not depend on model state is precomputed here as
+one array per hour, so the model's hot loop only indexes arrays.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+
+from .params import Params
+
+# Relative shopping activity by hour of day (Chinese e-commerce: evening peak, a late
+# rush around midnight, quiet small hours); normalised to mean 1 below.
+_DIURNAL = np.array(
+    [0.9, 0.5, 0.3, 0.2, 0.15, 0.15, 0.25, 0.45, 0.7, 0.9, 1.05, 1.1,
+     1.15, 1.05, 1.0, 1.0, 1.0, 1.0, 1.1, 1.3, 1.6, 1.8, 1.7, 1.3]
+)
+DIURNAL = _DIURNAL / _DIURNAL.mean()
+WEEKEND_FACTOR = 1.1
+COMPARISON_DAYS = 7  # days before the first window / after the last used for dip and slump
+
+
+@dataclass(frozen=True)
+class Window:
+    """A festival sales window [start, end) with an optional deposit period before it (hours from season start)."""
+
+    start: int
+    end: int
+    deposit_start: int | None = None
+
+    @property
+    def has_presale(self) -> bool:
+        return self.deposit_start is not None and self.deposit_start < self.start
+
+
+def _format_days(fmt: str, year: int) -> list[tuple[dt.date, dt.date, dt.date | None]]:
+    """(first day, day after last, first deposit day) of each window of a format."""
+    d = lambda m, day: dt.date(year, m, day)  # noqa: E731
+    return {
+        "none": [],
+        "single_day": [(d(11, 11), d(11, 12), d(10, 21))],
+        "two_waves": [(d(11, 1), d(11, 4), d(10, 21)), (d(11, 11), d(11, 12), d(11, 4))],
+        "continuous": [(d(11, 1), d(11, 12), None)],
+    }[fmt]
+
+
+def festival_windows(fmt: str, start: dt.date, end: dt.date) -> list[Window]:
+    """Windows of a format in hours from the season start, clipped to the season."""
+    n_hours = ((end - start).days + 1) * 24
+    hour = lambda day: (day - start).days * 24  # noqa: E731
+    windows = []
+    for first, after, deposit in _format_days(fmt, start.year):
+        s, e = max(hour(first), 0), min(hour(after), n_hours)
+        if e <= s:
+            continue
+        dep = None if deposit is None else max(hour(deposit), 0)
+        windows.append(Window(s, e, dep if dep is not None and dep < s else None))
+    return windows
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """Per-hour arrays for one season and festival format."""
+
+    start: dt.date
+    n_hours: int
+    windows: tuple[Window, ...]
+    hour_of_day: np.ndarray      # int, 0..23
+    day: np.ndarray              # int, day index from season start
+    weekday: np.ndarray          # int, Monday = 0
+    diurnal: np.ndarray          # float, mean-1 activity profile incl. weekend factor
+    window: np.ndarray           # int, index of the open window or -1
+    festival_activity: np.ndarray  # float, activity multiplier from the festival (1 outside windows)
+    discount: np.ndarray         # float, festival discount depth (0 outside windows)
+    deposit_for: np.ndarray      # int, window whose deposits are taken this hour, or -1
+    hours_to_open: np.ndarray    # float, hours until the next window opens (inf if none)
+    festival_period: tuple[int, int]  # [first open, last close) for GMV accounting
+
+    @property
+    def n_days(self) -> int:
+        return self.n_hours // 24
+
+    def timestamps(self) -> np.ndarray:
+        return np.datetime64(self.start, "h") + np.arange(self.n_hours).astype("timedelta64[h]")
+
+    def pre_period(self) -> tuple[int, int]:
+        """The hours of the COMPARISON_DAYS before the festival period opens."""
+        s = self.festival_period[0]
+        return max(0, s - COMPARISON_DAYS * 24), s
+
+    def post_period(self) -> tuple[int, int]:
+        e = self.festival_period[1]
+        return e, min(self.n_hours, e + COMPARISON_DAYS * 24)
+
+
+def build_calendar(params: Params) -> Calendar:
+    season, fest, cons = params.season, params.festival, params.consumers
+    n_hours = ((season.end - season.start).days + 1) * 24
+    hours = np.arange(n_hours)
+    hour_of_day = hours % 24
+    day = hours // 24
+    weekday = (season.start.weekday() + day) % 7
+    diurnal = DIURNAL[hour_of_day] * np.where(weekday >= 5, WEEKEND_FACTOR, 1.0)
+
+    windows = festival_windows(fest.format, season.start, season.end)
+    window = np.full(n_hours, -1)
+    activity = np.ones(n_hours)
+    discount = np.zeros(n_hours)
+    deposit_for = np.full(n_hours, -1)
+    hours_to_open = np.full(n_hours, np.inf)
+    for k, w in enumerate(windows):
+        span = slice(w.start, w.end)
+        window[span] = k
+        discount[span] = fest.discount
+        to_close = w.end - hours[span] - 1  # 0 in the last hour
+        activity[span] = fest.pull * (1.0 + cons.deadline_urgency * np.exp(-to_close / cons.urgency_hours))
+        activity[w.start] *= fest.opening_burst
+        if w.has_presale:
+            deposit_for[w.deposit_start : w.start] = k
+        before = hours < w.start
+        hours_to_open = np.where(before, np.minimum(hours_to_open, w.start - hours), hours_to_open)
+
+    if windows:
+        period = (windows[0].start, windows[-1].end)
+    else:  # the counterfactual is measured over the single-day festival's dates
+        nominal = festival_windows("single_day", season.start, season.end)
+        period = (nominal[0].start, nominal[0].end) if nominal else (0, 0)
+    return Calendar(
+        start=season.start, n_hours=n_hours, windows=tuple(windows), hour_of_day=hour_of_day, day=day,
+        weekday=weekday, diurnal=diurnal, window=window, festival_activity=activity, discount=discount,
+        deposit_for=deposit_for, hours_to_open=hours_to_open, festival_period=period,
+    )
