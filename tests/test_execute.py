@@ -1,0 +1,148 @@
+"""Executors give identical, index-ordered results; failures are recorded; stores resume."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.execute import Outcome, ResultStore, Task, default_chunk_size, execute, run_task
+from sim.params import build_params
+
+BASE = build_params({"consumers.n": 1000})
+CALLS: list[int] = []
+
+
+@dataclass
+class FakeResult:
+    summary: dict[str, float]
+    hourly: pd.DataFrame
+
+
+def fake_run(params, seed, counterfactual=True):
+    """Cheap deterministic stand-in for run_model; fails when the discount is 0.99."""
+    if params.festival.discount == 0.99:
+        raise RuntimeError("discount too deep")
+    rng = np.random.default_rng(seed)
+    gmv = rng.normal(100.0, 10.0, size=6) * (1 + params.festival.discount)
+    summary = {"gmv_total": float(gmv.sum()), "peak_to_mean": float(gmv.max() / gmv.mean()),
+               "gmv_incremental": float(gmv[0]) if counterfactual else float("nan")}
+    return FakeResult(summary, pd.DataFrame({"hour": np.arange(6), "gmv": gmv}))
+
+
+def counting_run(params, seed, counterfactual=True):
+    CALLS.append(seed)
+    return fake_run(params, seed, counterfactual)
+
+
+def make_tasks(n: int, failing: tuple[int, ...] = ()) -> list[Task]:
+    tasks = []
+    for i in range(n):
+        params = BASE.with_overrides({"festival.discount": 0.99 if i in failing else 0.1 + 0.01 * i})
+        tasks.append(Task(index=i, params=params, seed=1000 + i, labels={"arm": f"a{i % 3}", "replication": i // 3}))
+    return tasks[::-1]  # unordered on purpose: output order must come from the index
+
+
+def as_frame(outcomes: list[Outcome]) -> pd.DataFrame:
+    return pd.DataFrame([{"index": o.task.index, "error": o.error, **(o.summary or {})} for o in outcomes])
+
+
+def test_run_task_records_exception_type_and_message():
+    out = run_task(make_tasks(1, failing=(0,))[0], run_fn=fake_run)
+    assert out.summary is None and out.hourly is None
+    assert out.error == "RuntimeError: discount too deep"
+
+
+def test_default_chunk_size_gives_about_four_chunks_per_worker():
+    assert default_chunk_size(80, 2) == 10
+    assert default_chunk_size(3, 8) == 1
+    assert default_chunk_size(100_000, 2) == 32  # capped: an interruption loses little
+
+
+def test_one_worker_and_two_processes_give_identical_results():
+    tasks = make_tasks(12)
+    serial = execute(tasks, workers=1, progress=False, run_fn=fake_run)
+    pooled = execute(tasks, workers=2, chunk_size=2, progress=False, run_fn=fake_run)
+    assert [o.task.index for o in serial] == list(range(12))
+    pd.testing.assert_frame_equal(as_frame(serial), as_frame(pooled))
+    for a, b in zip(serial, pooled):
+        pd.testing.assert_frame_equal(a.hourly, b.hourly)
+
+
+def test_failing_task_is_recorded_and_the_others_complete(tmp_path):
+    store = ResultStore(tmp_path)
+    outcomes = execute(make_tasks(7, failing=(3,)), workers=2, chunk_size=3, progress=False, run_fn=fake_run, store=store)
+    assert [o.ok for o in outcomes] == [True, True, True, False, True, True, True]
+    assert outcomes[3].error == "RuntimeError: discount too deep"
+    rows = store.load()
+    assert rows["index"].tolist() == list(range(7))
+    assert rows.loc[3, "error"] == "RuntimeError: discount too deep" and np.isnan(rows.loc[3, "gmv_total"])
+    assert rows.loc[rows["index"] != 3, "error"].isna().all()
+
+
+def test_keep_hourly_false_drops_frames():
+    outcomes = execute(make_tasks(2), workers=1, keep_hourly=False, progress=False, run_fn=fake_run)
+    assert all(o.hourly is None and o.summary for o in outcomes)
+
+
+def test_resume_runs_only_missing_indices_and_matches_uninterrupted(tmp_path):
+    tasks = make_tasks(10)
+    full = execute(tasks, workers=1, chunk_size=3, progress=False, run_fn=fake_run)
+    store = ResultStore(tmp_path)
+    execute([t for t in tasks if t.index < 6], workers=1, chunk_size=3, progress=False, run_fn=fake_run, store=store)
+    assert store.completed_indices() == set(range(6))
+
+    CALLS.clear()
+    resumed = execute(tasks, workers=1, chunk_size=3, progress=False, run_fn=counting_run, store=ResultStore(tmp_path))
+    assert sorted(CALLS) == [1000 + i for i in range(6, 10)]  # only the missing runs ran
+    pd.testing.assert_frame_equal(as_frame(resumed), as_frame(full))
+    assert [o.task.labels for o in resumed] == [o.task.labels for o in full]
+    for a, b in zip(resumed, full):  # hourly frames come back from the store unchanged
+        pd.testing.assert_frame_equal(a.hourly, b.hourly)
+
+
+def test_interrupted_write_leaves_no_partial_files_and_resume_completes(tmp_path, monkeypatch):
+    tasks = make_tasks(6)
+    original = pd.DataFrame.to_parquet
+    writes = {"n": 0}
+
+    def crash_on_third_write(self, path, *args, **kwargs):
+        writes["n"] += 1
+        if writes["n"] == 3:  # chunk 2's hourly file: die half-way through writing it
+            with open(path, "wb") as fh:
+                fh.write(b"PAR1 truncated")
+            raise KeyboardInterrupt
+        return original(self, path, *args, **kwargs)
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", crash_on_third_write)
+    with pytest.raises(KeyboardInterrupt):
+        execute(tasks, workers=1, chunk_size=3, progress=False, run_fn=fake_run, store=ResultStore(tmp_path))
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", original)
+
+    files = sorted(p.name for p in (tmp_path / "chunks").iterdir())
+    assert files == ["hourly-000000000-000000002.parquet", "runs-000000000-000000002.parquet"]
+    store = ResultStore(tmp_path)
+    assert store.completed_indices() == {0, 1, 2}
+    resumed = execute(tasks, workers=1, chunk_size=3, progress=False, run_fn=fake_run, store=store)
+    pd.testing.assert_frame_equal(as_frame(resumed), as_frame(execute(tasks, workers=1, progress=False, run_fn=fake_run)))
+
+
+def test_duplicate_indices_and_reserved_labels_are_rejected():
+    task = make_tasks(1)[0]
+    with pytest.raises(ValueError, match="unique"):
+        execute([task, task], workers=1, progress=False, run_fn=fake_run)
+    bad = Task(index=0, params=BASE, seed=1, labels={"seed": 3})
+    with pytest.raises(ValueError, match="reserved"):
+        execute([bad], workers=1, progress=False, run_fn=fake_run)
+
+
+def test_real_model_tiny_runs_identical_in_process_and_pool():
+    runs = pytest.importorskip("sim.runs", exc_type=ImportError)
+    params = build_params({"consumers.n": 300, "brands.n": 12, "season.start": "2026-11-01", "season.end": "2026-11-14"})
+    tasks = [Task(index=i, params=params, seed=runs.derive_seed(7, i), counterfactual=False) for i in range(2)]
+    serial = execute(tasks, workers=1, progress=False, keep_hourly=False)
+    pooled = execute(tasks, workers=2, progress=False, keep_hourly=False)
+    assert all(o.ok for o in serial), [o.error for o in serial]
+    pd.testing.assert_frame_equal(as_frame(serial), as_frame(pooled))
