@@ -1,0 +1,149 @@
+"""Turn the comparison table into answers: who wins on what, by how much, how sure, at what cost.
+
+Every number in the text comes from comparison.csv (paired differences from the
+reference arm), formatted by sim.report.labels, so the report and the table agree.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+
+from .labels import HEADLINE, fmt_diff, fmt_p, fmt_pct, fmt_value, info
+
+FORMAT_KEY, POLICY_KEY = "festival.format", "platform.policy"
+FORMAT_METRICS = ("gmv_festival", "gmv_incremental", "peak_to_mean", "mean_delivery_delay_h", "p95_delivery_delay_h",
+                  "max_logistics_backlog", "satisfaction_mean", "pre_festival_dip", "post_festival_slump")
+POLICY_METRICS = ("hhi_final", "small_brand_share", "low_quality_share", "quality_weighted_share", "gmv_festival",
+                  "satisfaction_mean", "platform_subsidy_cost", "brand_profit_small", "brand_profit_low_quality")
+
+
+@dataclass(frozen=True)
+class Headline:
+    """The best arm on one metric and its paired difference from the reference (one row of the headline table)."""
+
+    metric: str
+    arm: str
+    mean: float
+    diff: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+    is_reference: bool
+
+    @property
+    def separated(self) -> bool:
+        return _separated(self.ci_low, self.ci_high)
+
+    def cells(self) -> list[str]:
+        """Headline table cells; the test re-derives these strings from comparison.csv."""
+        m = self.metric
+        if self.is_reference:
+            return [info(m).label, self.arm + " (reference)", fmt_value(m, self.mean), "—", "—", "—", "best as is"]
+        verdict = "clearly better" if self.separated and self.diff * info(m).better > 0 else "not distinguishable"
+        return [info(m).label, self.arm, fmt_value(m, self.mean), fmt_diff(m, self.diff),
+                f"{fmt_diff(m, self.ci_low)} to {fmt_diff(m, self.ci_high)}", fmt_p(self.p_value), verdict]
+
+
+HEADLINE_COLUMNS = ["Metric", "Best arm", "Mean", "vs reference", "95% CI of difference", "p", "Verdict"]
+
+
+def _separated(lo: float, hi: float) -> bool:
+    return math.isfinite(lo) and math.isfinite(hi) and (lo > 0 or hi < 0)
+
+
+def headlines(comparison: pd.DataFrame, arms_meta: pd.DataFrame) -> list[Headline]:
+    """For each headline metric with a preferred direction, the best festival arm (the `none` baseline excluded)."""
+    contenders = set(festival_arms(arms_meta)) or set(arms_meta["arm"])
+    out = []
+    for metric in HEADLINE:
+        better = info(metric).better
+        rows = comparison[(comparison["metric"] == metric) & comparison["arm"].isin(contenders)
+                          & comparison["mean"].notna()]
+        if rows.empty or better == 0 or rows["mean"].nunique() == 1:  # nothing to choose between
+            continue
+        score = rows["mean"] * better
+        ref = rows[rows["arm"] == rows["reference"]]
+        if not ref.empty and score.loc[ref.index[0]] >= score.max():  # ties go to the status quo
+            best = ref.iloc[0]
+        else:
+            best = rows.loc[score.idxmax()]
+        out.append(Headline(metric, best["arm"], best["mean"], best["diff"], best["diff_ci_low"], best["diff_ci_high"],
+                            best["p_value"], best["arm"] == best["reference"]))
+    return out
+
+
+def effect_sentence(row: pd.Series) -> str:
+    """'+¥1.2 bn (95% CI … to …; +3.1%; p=0.002)' with a plain-language verdict."""
+    m = row["metric"]
+    ci = f"95% CI {fmt_diff(m, row['diff_ci_low'])} to {fmt_diff(m, row['diff_ci_high'])}"
+    core = f"{info(m).label} {fmt_diff(m, row['diff'])} ({ci}; {fmt_pct(row['diff_rel'])}; p={fmt_p(row['p_value'])})"
+    if not _separated(row["diff_ci_low"], row["diff_ci_high"]):
+        return core + " — no clear difference"
+    better = info(m).better * row["diff"]
+    return core + (" — better" if better > 0 else " — worse" if better < 0 else "")
+
+
+def one_factor_arms(arms_meta: pd.DataFrame, reference: str, key: str) -> list[str]:
+    """Arms that differ from the reference only in ``key`` (so the difference is that factor's effect)."""
+    ref = arms_meta.set_index("arm").loc[reference]
+    others = [c for c in arms_meta.columns if c != "arm"]
+    out = []
+    for _, row in arms_meta.iterrows():
+        if row["arm"] == reference or row[key] == ref[key] or (key == FORMAT_KEY and row[key] == "none"):
+            continue
+        if all(row[c] == ref[c] for c in others if c != key):
+            out.append(row["arm"])
+    return out
+
+
+def factor_section(comparison: pd.DataFrame, arms_meta: pd.DataFrame, reference: str, key: str,
+                   metrics: tuple[str, ...]) -> list[str]:
+    """One bullet per alternative level of ``key``: its effect on ``metrics`` against the reference arm."""
+    bullets = []
+    ref_level = arms_meta.set_index("arm").loc[reference, key]
+    for arm in one_factor_arms(arms_meta, reference, key):
+        rows = comparison[comparison["arm"] == arm]
+        parts = [effect_sentence(rows[rows["metric"] == m].iloc[0]) for m in metrics if (rows["metric"] == m).any()]
+        level = arms_meta.set_index("arm").loc[arm, key]
+        bullets.append(f"**{level}** instead of {ref_level} (arm {arm}): " + "; ".join(parts) + ".")
+    return bullets
+
+
+def festival_arms(arms_meta: pd.DataFrame) -> list[str]:
+    """Arms with a festival (the `none` baseline is a yardstick, not a contender)."""
+    if FORMAT_KEY not in arms_meta:
+        return list(arms_meta["arm"])
+    return list(arms_meta.loc[arms_meta[FORMAT_KEY] != "none", "arm"])
+
+
+def tradeoffs(comparison: pd.DataFrame, reference: str, arms: list[str]) -> list[str]:
+    """Per arm, the metrics on which it is clearly better and clearly worse than the reference."""
+    out = []
+    directional = comparison[[info(m).better != 0 for m in comparison["metric"]]]
+    directional = directional[directional["arm"].isin(arms) & (directional["arm"] != reference)]
+    for arm, rows in directional.groupby("arm", sort=False):
+        sep = rows[[_separated(lo, hi) for lo, hi in zip(rows["diff_ci_low"], rows["diff_ci_high"])]]
+        good = [m for m, d in zip(sep["metric"], sep["diff"]) if d * info(m).better > 0]
+        bad = [m for m, d in zip(sep["metric"], sep["diff"]) if d * info(m).better < 0]
+        if not good and not bad:
+            out.append(f"**{arm}**: no metric differs clearly from {reference}.")
+            continue
+        text = f"**{arm}**: better on {_labels(good) or 'nothing'}"
+        text += f"; worse on {_labels(bad)}" if bad else "; worse on nothing"
+        if good and bad:
+            text += " — a trade-off"
+        out.append(text + ".")
+    return out
+
+
+def _labels(metrics: list[str]) -> str:
+    return ", ".join(info(m).label for m in metrics)
+
+
+def arms_metadata(runs: pd.DataFrame) -> pd.DataFrame:
+    """One row per arm with its parameter columns (the dotted ones), in run order."""
+    cols = ["arm"] + [c for c in runs.columns if "." in c]
+    return runs[cols].drop_duplicates("arm").reset_index(drop=True)

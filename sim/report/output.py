@@ -1,0 +1,78 @@
+"""Write a results folder (tables, figures, report, manifest) and rebuild a report from one.
+
+The report is generated from the files written here, so `python run.py report DIR`
+reproduces it from disk without rerunning the model.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .figures import make_figures
+from .render import ReportContext, build_blocks, to_html, to_markdown
+
+RUNS, COMPARISON, HOURLY, MANIFEST = "runs.csv", "comparison.csv", "hourly.parquet", "manifest.json"
+
+
+def write_tables(out: Path, runs: pd.DataFrame, comparison: pd.DataFrame | None, hourly: pd.DataFrame | None) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    runs.to_csv(out / RUNS, index=False)
+    if comparison is not None:
+        comparison.to_csv(out / COMPARISON, index=False)
+    if hourly is not None:
+        hourly.to_parquet(out / HOURLY, index=False, compression="zstd")
+
+
+def write_manifest(out: Path, manifest: dict[str, Any]) -> None:
+    (out / MANIFEST).write_text(json.dumps(_json_safe(manifest), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def write_report(out: Path, runs: pd.DataFrame, comparison: pd.DataFrame, hourly: pd.DataFrame | None,
+                 manifest: dict[str, Any]) -> dict[str, Path]:
+    """Figures, report.md and report.html from the tables and the manifest."""
+    ctx = ReportContext(
+        name=manifest["scenario"]["name"], description=manifest["scenario"].get("description", ""),
+        reference=manifest["reference"], replications=manifest["replications"], seed=manifest["root_seed"],
+        command=manifest["command"], generated=manifest.get("finished", ""), failures=manifest.get("failures", []),
+    )
+    figures_dir = out / "figures"
+    figures = make_figures(runs, comparison, hourly, ctx.reference, figures_dir)
+    blocks = build_blocks(ctx, runs, comparison, figures)
+    (out / "report.md").write_text(to_markdown(blocks), encoding="utf-8")
+    (out / "report.html").write_text(to_html(blocks, figures_dir), encoding="utf-8")
+    return {"report_md": out / "report.md", "report_html": out / "report.html", "figures": figures_dir}
+
+
+def rebuild_report(out: Path) -> dict[str, Path]:
+    """Regenerate figures and report of an existing results folder from its files."""
+    out = Path(out)
+    for name in (RUNS, COMPARISON, MANIFEST):
+        if not (out / name).is_file():
+            raise FileNotFoundError(f"{out / name}: not found (not a scenario results folder?)")
+    manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    if manifest.get("kind") != "scenario":
+        raise ValueError(f"{out}: a report needs a scenario run (this folder holds a {manifest.get('kind')!r} run)")
+    runs = pd.read_csv(out / RUNS, keep_default_na=True)
+    runs["error"] = runs.get("error", pd.Series("", index=runs.index)).fillna("")
+    comparison = pd.read_csv(out / COMPARISON)
+    hourly = pd.read_parquet(out / HOURLY) if (out / HOURLY).is_file() else None
+    return write_report(out, runs, comparison, hourly, manifest)
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    return value

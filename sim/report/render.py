@@ -1,0 +1,204 @@
+"""Assemble the report (answers first, then evidence) and render it as Markdown and self-contained HTML.
+
+The report is built once as a list of blocks and rendered twice, so report.md and
+report.html always say the same thing.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .findings import (FORMAT_KEY, FORMAT_METRICS, HEADLINE_COLUMNS, POLICY_KEY, POLICY_METRICS, arms_metadata,
+                       factor_section, festival_arms, headlines, tradeoffs)
+from .labels import CONSOLE, fmt_diff, fmt_p, fmt_value, info
+from .tables import ok_runs
+
+
+@dataclass
+class Block:
+    kind: str                # h1 | h2 | p | ul | table | fig
+    text: str = ""
+    items: list[Any] = field(default_factory=list)
+    header: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ReportContext:
+    """What the report needs besides the tables: names and provenance, never model internals."""
+
+    name: str
+    description: str
+    reference: str
+    replications: int
+    seed: int
+    command: str
+    generated: str
+    failures: list[dict[str, Any]] = field(default_factory=list)
+
+
+def build_blocks(ctx: ReportContext, runs: pd.DataFrame, comparison: pd.DataFrame,
+                 figures: list[tuple[str, str]]) -> list[Block]:
+    """The report's content, answers first."""
+    done = ok_runs(runs)
+    meta = arms_metadata(done if not done.empty else runs)
+    n_arms = runs["arm"].nunique()
+    title = f"{ctx.name}: {ctx.description}" if ctx.description else ctx.name
+    blocks = [Block("h1", title), Block("p", (
+        f"{len(done)} of {len(runs)} runs completed: {n_arms} arms × {ctx.replications} replications, "
+        f"root seed {ctx.seed}, generated {ctx.generated}. Every arm is compared with the reference arm "
+        f"**{ctx.reference}** on the same seeds (common random numbers); differences are paired by replication, "
+        f"with 95% confidence intervals and paired t-test p-values."))]
+    if done.empty:
+        blocks.append(Block("p", "No run completed, so there is nothing to compare; see the failures below."))
+        return blocks + _failures(ctx)
+
+    heads = headlines(comparison, meta)
+    blocks.append(Block("h2", "The answers"))
+    blocks.append(Block("p", _lead_paragraph(heads, ctx.reference)))
+    blocks.append(Block("table", header=HEADLINE_COLUMNS, items=[h.cells() for h in heads]))
+
+    for key, metrics, heading in ((FORMAT_KEY, FORMAT_METRICS, "Festival format"),
+                                  (POLICY_KEY, POLICY_METRICS, "Platform incentive policy")):
+        bullets = factor_section(comparison, meta, ctx.reference, key, metrics) if key in meta else []
+        if bullets:
+            blocks += [Block("h2", heading), Block("p", f"Each line changes only the {key.split('.')[1]} of the "
+                                                        f"reference arm {ctx.reference}."), Block("ul", items=bullets)]
+    trade = tradeoffs(comparison, ctx.reference, festival_arms(meta))
+    if trade:
+        blocks += [Block("h2", "Trade-offs against the reference"),
+                   Block("p", "Metrics whose 95% interval of the paired difference excludes zero."),
+                   Block("ul", items=trade)]
+    blocks += _online_offline(comparison, meta)
+    blocks += [Block("h2", "Key metrics per arm"),
+               Block("p", "Mean over replications with the 95% confidence interval; the full table is comparison.csv."),
+               _arm_table(comparison, [a for a in meta["arm"]])]
+    if figures:
+        blocks.append(Block("h2", "Figures"))
+        blocks += [Block("fig", caption, items=[name]) for name, caption in figures]
+    blocks += _failures(ctx)
+    blocks += [Block("h2", "Reproduce"), Block("p", f"`{ctx.command}` — resolved parameters, seeds and versions are in "
+                                                    "manifest.json; every run is a row of runs.csv.")]
+    return blocks
+
+
+def _lead_paragraph(heads: list, reference: str) -> str:
+    wins = [h for h in heads if not h.is_reference and h.separated and h.diff * info(h.metric).better > 0]
+    holds = [h for h in heads if h.is_reference]
+    parts = []
+    by_arm: dict[str, list] = {}
+    for h in wins:
+        by_arm.setdefault(h.arm, []).append(h)
+    for arm, hs in sorted(by_arm.items(), key=lambda kv: -len(kv[1])):
+        effects = ", ".join(f"{info(h.metric).label} {fmt_diff(h.metric, h.diff)} (p={fmt_p(h.p_value)})" for h in hs)
+        parts.append(f"**{arm}** is best on {len(hs)} of the headline metrics: {effects}.")
+    if holds:
+        parts.append(f"The reference **{reference}** itself is best on "
+                     + ", ".join(info(h.metric).label for h in holds) + ".")
+    unclear = [h for h in heads if not h.is_reference and h not in wins]
+    if unclear:
+        parts.append("No arm is clearly better than the reference on " + ", ".join(info(h.metric).label for h in unclear)
+                     + " (the best arm's interval includes zero).")
+    return " ".join(parts) or "No headline metric could be computed."
+
+
+def _online_offline(comparison: pd.DataFrame, meta: pd.DataFrame) -> list[Block]:
+    items = []
+    for metric in ("offline_gmv_lift", "online_share"):
+        rows = comparison[(comparison["metric"] == metric) & comparison["mean"].notna()
+                          & comparison["arm"].isin(festival_arms(meta))]
+        if rows.empty:
+            continue
+        top, low = rows.loc[rows["mean"].idxmax()], rows.loc[rows["mean"].idxmin()]
+        label = info(metric).label
+        items.append(f"{label[0].upper() + label[1:]} ranges from {fmt_value(metric, low['mean'])} "
+                     f"({low['arm']}) to {fmt_value(metric, top['mean'])} ({top['arm']}).")
+    return [Block("h2", "Online and offline"), Block("ul", items=items)] if items else []
+
+
+def _arm_table(comparison: pd.DataFrame, arms: list[str]) -> Block:
+    metrics = [m for m in CONSOLE if (comparison["metric"] == m).any()]
+    rows = []
+    for arm in arms:
+        cells = [arm]
+        for m in metrics:
+            r = comparison[(comparison["arm"] == arm) & (comparison["metric"] == m)].iloc[0]
+            ci = (f" [{fmt_value(m, r['ci_low'])}, {fmt_value(m, r['ci_high'])}]"
+                  if math.isfinite(r["ci_low"]) else "")
+            cells.append(fmt_value(m, r["mean"]) + ci)
+        rows.append(cells)
+    return Block("table", header=["Arm"] + [info(m).label for m in metrics], items=rows)
+
+
+def _failures(ctx: ReportContext) -> list[Block]:
+    if not ctx.failures:
+        return []
+    items = [f"arm {f.get('arm')}, replication {f.get('replication')}, seed {f.get('seed')}: "
+             f"{str(f.get('error', '')).strip().splitlines()[-1] if f.get('error') else 'unknown error'}"
+             for f in ctx.failures]
+    return [Block("h2", f"Failed runs ({len(items)})"),
+            Block("p", "These runs are recorded in runs.csv with their error and left out of every statistic."),
+            Block("ul", items=items)]
+
+
+def to_markdown(blocks: list[Block]) -> str:
+    out = []
+    for b in blocks:
+        if b.kind == "h1":
+            out.append(f"# {b.text}")
+        elif b.kind == "h2":
+            out.append(f"## {b.text}")
+        elif b.kind == "p":
+            out.append(b.text)
+        elif b.kind == "ul":
+            out.append("\n".join(f"- {item}" for item in b.items))
+        elif b.kind == "table":
+            lines = ["| " + " | ".join(b.header) + " |", "|" + "|".join("---" for _ in b.header) + "|"]
+            lines += ["| " + " | ".join(str(c).replace("|", "/") for c in row) + " |" for row in b.items]
+            out.append("\n".join(lines))
+        elif b.kind == "fig":
+            out.append(f"![{b.text}](figures/{b.items[0]})\n\n*{b.text}*")
+    return "\n\n".join(out) + "\n"
+
+
+def _inline(text: str) -> str:
+    text = html.escape(text)
+    text = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", text)
+    return re.sub(r"`(.+?)`", r"<code>\1</code>", text)
+
+
+_CSS = """body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:1100px;margin:2em auto;
+padding:0 1em;color:#222;line-height:1.45}table{border-collapse:collapse;margin:1em 0;font-size:0.9em}
+th,td{border:1px solid #ccc;padding:4px 8px;text-align:left}th{background:#f2f2f2}
+img{max-width:100%;border:1px solid #eee}figcaption{font-style:italic;color:#555;margin-bottom:1.5em}
+code{background:#f4f4f4;padding:1px 4px}"""
+
+
+def to_html(blocks: list[Block], figures_dir: Path) -> str:
+    """Self-contained HTML: figures are embedded as base64 so the file can be mailed on its own."""
+    body = []
+    for b in blocks:
+        if b.kind in ("h1", "h2"):
+            body.append(f"<{b.kind}>{_inline(b.text)}</{b.kind}>")
+        elif b.kind == "p":
+            body.append(f"<p>{_inline(b.text)}</p>")
+        elif b.kind == "ul":
+            body.append("<ul>" + "".join(f"<li>{_inline(i)}</li>" for i in b.items) + "</ul>")
+        elif b.kind == "table":
+            head = "".join(f"<th>{_inline(h)}</th>" for h in b.header)
+            rows = "".join("<tr>" + "".join(f"<td>{_inline(str(c))}</td>" for c in row) + "</tr>" for row in b.items)
+            body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
+        elif b.kind == "fig":
+            data = base64.b64encode((figures_dir / b.items[0]).read_bytes()).decode("ascii")
+            body.append(f'<figure><img alt="{html.escape(b.text)}" src="data:image/png;base64,{data}">'
+                        f"<figcaption>{_inline(b.text)}</figcaption></figure>")
+    title = html.escape(blocks[0].text if blocks else "report")
+    return (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title><style>{_CSS}</style>"
+            f"</head><body>\n" + "\n".join(body) + "\n</body></html>\n")
