@@ -1,0 +1,245 @@
+"""The command line: `python run.py [SCENARIO] | once | list | params | sweep | report`.
+
+Thin on purpose: parse and validate the arguments, call the package, print where the
+results are. Bad input ends in one line naming the problem and exit status 2, never a
+traceback, because the users are strategists as much as programmers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import math
+import os
+import sys
+import time
+import tomllib
+from pathlib import Path
+from typing import Any, NoReturn, Sequence
+
+from .params import ParameterError, build_params, describe
+from .scenarios import DEFAULT_SCENARIO, DEFAULT_SEED, ScenarioError, list_scenarios, load_scenario
+
+USAGE_ERROR = 2
+COMMANDS = ("once", "list", "params", "sweep", "report")
+
+
+class UsageError(Exception):
+    """Bad command-line input; printed as one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # one line instead of usage + message
+        raise UsageError(message)
+
+
+def parse_set(items: Sequence[str] | None) -> dict[str, Any]:
+    """`--set key=value` pairs; values are read as TOML literals (numbers, dates, booleans, lists), else as text."""
+    out: dict[str, Any] = {}
+    for item in items or []:
+        key, sep, raw = item.partition("=")
+        key, raw = key.strip(), raw.strip()
+        if not sep or not key:
+            raise UsageError(f"--set {item!r}: expected dotted.key=value")
+        try:
+            value = tomllib.loads(f"v = {raw}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = raw
+        if isinstance(value, float) and not math.isfinite(value):
+            raise UsageError(f"--set {key}: must be a finite number (got {raw})")
+        out[key] = value
+    return out
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive integer (got {text!r})") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer (got {text})")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a non-negative integer (got {text!r})") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a non-negative integer (got {text})")
+    return value
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--seed", type=_seed, help="root seed (replication r runs on derive_seed(seed, r))")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", dest="sets",
+                   help="override a parameter, e.g. --set consumers.n=5000 (repeatable; see `run.py params`)")
+    p.add_argument("--out", type=Path, help="output folder (default results/<scenario>-<timestamp>)")
+
+
+def scenario_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="run.py", description="Run a scenario: compare arms over replications and write a report. "
+                "Other commands: once, list, params, sweep, report (run.py COMMAND -h).")
+    p.add_argument("scenario", nargs="?", default=DEFAULT_SCENARIO, help="scenario file or shipped name (default double11)")
+    p.add_argument("--reps", type=_positive_int, help="replications per arm (default: the scenario's)")
+    _common(p)
+    p.add_argument("--workers", type=_positive_int, default=os.cpu_count() or 1,
+                   help="parallel processes on this machine (default: all cores); results do not depend on it")
+    p.add_argument("--arms", help="comma-separated subset of arms to run")
+    p.add_argument("--reference", help="arm the others are compared with (default: the scenario's)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return p
+
+
+def once_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="run.py once", description="One model run (no counterfactual): print its summary, write runs.csv "
+                "and the hourly series.")
+    _common(p)
+    return p
+
+
+def report_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="run.py report", description="Rebuild figures and report of a results folder from its tables.")
+    p.add_argument("folder", type=Path)
+    return p
+
+
+def default_out(name: str) -> Path:
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    out = Path("results") / f"{name}-{stamp}"
+    k = 1
+    while out.exists():
+        k += 1
+        out = Path("results") / f"{name}-{stamp}-{k}"
+    return out
+
+
+def cmd_scenario(argv: Sequence[str]) -> int:
+    from .report import comparison_text, write_manifest, write_report, write_tables
+    from .report.manifest import now, scenario_manifest
+    from .scenarios import run_scenario
+
+    args = scenario_parser().parse_args(argv)
+    scenario = load_scenario(args.scenario)
+    arms = [a.strip() for a in args.arms.split(",") if a.strip()] if args.arms else None
+    scenario = scenario.with_options(replications=args.reps, seed=args.seed, overrides=parse_set(args.sets),
+                                     arms=arms, reference=args.reference)
+    out = args.out or default_out(scenario.name)
+    n_runs = len(scenario.arms) * scenario.replications
+    print(f"{scenario.name}: {len(scenario.arms)} arms x {scenario.replications} replications = {n_runs} runs "
+          f"on {args.workers} worker(s), reference {scenario.reference}", flush=True)
+    started = now()
+    result = run_scenario(scenario, workers=args.workers, progress=not args.no_progress)
+    manifest = scenario_manifest(scenario, argv, started=started, wall_seconds=result.wall_seconds,
+                                 workers=args.workers, failures=result.failures)
+    write_tables(out, result.runs, result.comparison, result.hourly)
+    write_manifest(out, manifest)
+    paths = write_report(out, result.runs, result.comparison, result.hourly, manifest)
+    print()
+    print(comparison_text(result.comparison, scenario.reference))
+    if result.failures:
+        print(f"\n{len(result.failures)} of {n_runs} runs failed; see runs.csv (column error) and the report.")
+    print(f"\nRuns took {result.wall_seconds:.0f} s. Report: {paths['report_html']}  (also report.md, runs.csv, "
+          f"comparison.csv, hourly.parquet, figures/, manifest.json in {out})")
+    return 0 if len(result.failures) < n_runs else 1
+
+
+def cmd_once(argv: Sequence[str]) -> int:
+    from .execute import Task, execute
+    from .report import hourly_table, runs_table, summary_text, write_manifest, write_tables
+    from .report.manifest import command_line, git_commit, now, versions
+
+    args = once_parser().parse_args(argv)
+    overrides = parse_set(args.sets)
+    params = build_params(overrides)
+    seed = DEFAULT_SEED if args.seed is None else args.seed
+    out = args.out or default_out("once")
+    started = now()
+    t0 = time.perf_counter()
+    task = Task(index=0, params=params, seed=seed, counterfactual=False, labels={"arm": "once", "replication": 0})
+    outcome = execute([task], workers=1, progress=False)[0]
+    wall = time.perf_counter() - t0
+    keys = ["festival.format", "platform.policy"] + [k for k in overrides if k not in ("festival.format", "platform.policy")]
+    write_tables(out, runs_table([outcome], keys), None, hourly_table([outcome]))
+    write_manifest(out, {"command": command_line(["once", *argv]), "kind": "once", "seed": seed, "started": started,
+                         "finished": now(), "wall_seconds": round(wall, 2), "overrides": overrides,
+                         "params": params.flat(), "error": outcome.error, "versions": versions(), "git": git_commit()})
+    if outcome.error:
+        print(f"run failed: {outcome.error.strip().splitlines()[-1]}", file=sys.stderr)
+        print(f"Recorded in {out / 'runs.csv'}")
+        return 1
+    summary = {k: v for k, v in outcome.summary.items() if not (isinstance(v, float) and math.isnan(v))}
+    print(f"One run: format {params.festival.format}, policy {params.platform.policy}, seed {seed}, "
+          f"{params.consumers.n} consumers, {wall:.1f} s\n")
+    print(summary_text(summary))
+    print(f"\nWrote {out / 'runs.csv'}, {out / 'hourly.parquet'} and {out / 'manifest.json'}")
+    return 0
+
+
+def cmd_list(argv: Sequence[str]) -> int:
+    if argv:
+        raise UsageError(f"list takes no arguments (got {' '.join(argv)})")
+    rows = list_scenarios()
+    width = max((len(r["name"]) for r in rows), default=4)
+    for r in rows:
+        print(f"{r['name'].ljust(width)}  {r['description']}")
+    return 0
+
+
+def cmd_params(argv: Sequence[str]) -> int:
+    if argv:
+        raise UsageError(f"params takes no arguments (got {' '.join(argv)})")
+    rows = describe()
+    kw = max(len(r["key"]) for r in rows)
+    dw = max(len(_show(r["default"])) for r in rows)
+    uw = max(len(r["unit"]) for r in rows)
+    for r in rows:
+        print(f"{r['key'].ljust(kw)}  {_show(r['default']).rjust(dw)}  {r['unit'].ljust(uw)}  {r['description']}")
+    return 0
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(map(str, value)) + "]"
+    if isinstance(value, float) and (abs(value) >= 1e5):
+        return f"{value:.3g}"
+    return str(value)
+
+
+def cmd_sweep(argv: Sequence[str]) -> int:
+    try:
+        from .sweeps import sweep_main
+    except ImportError as exc:
+        raise UsageError(f"sweep is not available: {exc}") from None
+    return int(sweep_main(list(argv)) or 0)
+
+
+def cmd_report(argv: Sequence[str]) -> int:
+    from .report import rebuild_report
+
+    args = report_parser().parse_args(argv)
+    paths = rebuild_report(args.folder)
+    print(f"Report: {paths['report_html']}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of run.py; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = argv[0] if argv and argv[0] in COMMANDS else None
+    rest = argv[1:] if command else argv
+    handler = {"once": cmd_once, "list": cmd_list, "params": cmd_params, "sweep": cmd_sweep,
+               "report": cmd_report, None: cmd_scenario}[command]
+    try:
+        return handler(rest)
+    except (UsageError, ScenarioError, ParameterError, FileNotFoundError) as exc:
+        print(f"run.py: error: {_one_line(exc)}", file=sys.stderr)
+        return USAGE_ERROR
+    except KeyboardInterrupt:
+        print("run.py: interrupted", file=sys.stderr)
+        return 130
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
