@@ -66,8 +66,9 @@ def festival_windows(fmt: str, start: dt.date, end: dt.date) -> list[Window]:
 class Calendar:
     """Per-hour arrays for one season and festival format."""
 
-    start: dt.date
-    n_hours: int
+    start: dt.date               # first simulated day (the warm-up's first day)
+    n_hours: int                 # simulated hours, warm-up included
+    season_start: int            # first hour of the recorded season
     windows: tuple[Window, ...]
     hour_of_day: np.ndarray      # int, 0..23
     day: np.ndarray              # int, day index from season start
@@ -78,19 +79,20 @@ class Calendar:
     discount: np.ndarray         # float, festival discount depth (0 outside windows)
     deposit_for: np.ndarray      # int, window whose deposits are taken this hour, or -1
     hours_to_open: np.ndarray    # float, hours until the next window opens (inf if none)
-    festival_period: tuple[int, int]  # [first open, last close) for GMV accounting
+    festival_period: tuple[int, int]  # [first open, last close) for GMV accounting, within the season
 
     @property
-    def n_days(self) -> int:
-        return self.n_hours // 24
+    def season_hours(self) -> int:
+        return self.n_hours - self.season_start
 
     def timestamps(self) -> np.ndarray:
-        return np.datetime64(self.start, "h") + np.arange(self.n_hours).astype("timedelta64[h]")
+        """Clock time of each recorded (season) hour."""
+        return np.datetime64(self.start, "h") + np.arange(self.season_start, self.n_hours).astype("timedelta64[h]")
 
     def pre_period(self) -> tuple[int, int]:
         """The hours of the COMPARISON_DAYS before the festival period opens."""
         s = self.festival_period[0]
-        return max(0, s - COMPARISON_DAYS * 24), s
+        return max(self.season_start, s - COMPARISON_DAYS * 24), s
 
     def post_period(self) -> tuple[int, int]:
         e = self.festival_period[1]
@@ -99,14 +101,15 @@ class Calendar:
 
 def build_calendar(params: Params) -> Calendar:
     season, fest, cons = params.season, params.festival, params.consumers
-    n_hours = ((season.end - season.start).days + 1) * 24
+    first_day = season.start - dt.timedelta(days=season.warmup_days)
+    n_hours = ((season.end - first_day).days + 1) * 24
     hours = np.arange(n_hours)
     hour_of_day = hours % 24
     day = hours // 24
-    weekday = (season.start.weekday() + day) % 7
+    weekday = (first_day.weekday() + day) % 7
     diurnal = DIURNAL[hour_of_day] * np.where(weekday >= 5, WEEKEND_FACTOR, 1.0)
 
-    windows = festival_windows(fest.format, season.start, season.end)
+    windows = festival_windows(fest.format, first_day, season.end)
     window = np.full(n_hours, -1)
     activity = np.ones(n_hours)
     discount = np.zeros(n_hours)
@@ -127,10 +130,12 @@ def build_calendar(params: Params) -> Calendar:
     if windows:
         period = (windows[0].start, windows[-1].end)
     else:  # the counterfactual is measured over the single-day festival's dates
-        nominal = festival_windows("single_day", season.start, season.end)
+        nominal = festival_windows("single_day", first_day, season.end)
         period = (nominal[0].start, nominal[0].end) if nominal else (0, 0)
+    season_start = season.warmup_days * 24
+    period = (max(period[0], season_start), max(period[1], season_start))
     return Calendar(
-        start=season.start, n_hours=n_hours, windows=tuple(windows), hour_of_day=hour_of_day, day=day,
+        start=first_day, n_hours=n_hours, season_start=season_start, windows=tuple(windows), hour_of_day=hour_of_day, day=day,
         weekday=weekday, diurnal=diurnal, window=window, festival_activity=activity, discount=discount,
         deposit_for=deposit_for, hours_to_open=hours_to_open, festival_period=period,
     )

@@ -19,3 +19,206 @@ RUN_METRICS = (
 )
 # Metrics measured against the paired `none` run on the same seed.
 RELATIVE_METRICS = ("gmv_incremental", "gmv_festival_lift", "pre_festival_dip", "post_festival_slump", "offline_gmv_lift")
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from .catalog import ARCHETYPE_NAMES, VENUE_TYPES as _VENUE_TYPES
+
+if TYPE_CHECKING:
+    from .agents.consumers import Sessions
+    from .model import Double11Model
+
+assert ARCHETYPES == ARCHETYPE_NAMES and VENUE_TYPES == _VENUE_TYPES
+
+FINAL_DAYS = 7  # hhi_final and cr4_final describe the season's last week
+
+
+def hhi(sales: np.ndarray) -> float:
+    """Herfindahl-Hirschman index on the 0-10,000 scale (sum of squared percentage shares)."""
+    total = sales.sum()
+    return float(((100.0 * sales / total) ** 2).sum()) if total > 0 else 0.0
+
+
+def top_share(sales: np.ndarray, k: int = 4) -> float:
+    total = sales.sum()
+    return float(np.sort(sales)[-k:].sum() / total) if total > 0 else 0.0
+
+
+def gini(values: np.ndarray) -> float:
+    v = np.sort(np.asarray(values, dtype=np.float64))
+    n, total = v.size, v.sum()
+    if n == 0 or total <= 0:
+        return 0.0
+    return float((2 * np.arange(1, n + 1) - n - 1) @ v / (n * total))
+
+
+def weighted_quantile(histogram: np.ndarray, q: float) -> float:
+    """Quantile of the integer bins of a count histogram."""
+    total = histogram.sum()
+    if total <= 0:
+        return 0.0
+    return float(np.searchsorted(np.cumsum(histogram), q * total))
+
+
+class Recorder:
+    """Columnar per-hour figures of one run (arrays preallocated; nothing per consumer)."""
+
+    SERIES = (
+        "gmv", "orders", "units", "sessions", "gmv_online", "gmv_offline", "orders_online",
+        "processing_backlog", "logistics_backlog", "delivered", "returns", "stockouts", "attempts",
+        "presale_orders", "turned_away", "surplus",
+    )
+
+    def __init__(self, model: "Double11Model"):
+        self.model = model
+        hours = model.calendar.season_hours
+        self.offset = model.calendar.season_start
+        n_brands = model.brand_book.n
+        self.weight = model.weight
+        self.calendar = model.calendar
+        self.series = {name: np.zeros(hours) for name in self.SERIES}
+        self.by_venue = np.zeros((hours, len(VENUE_TYPES)))
+        self.by_archetype = np.zeros((hours, len(ARCHETYPES)))
+        self.brand_gmv = np.zeros((hours, n_brands))
+        self.discount_arch = np.zeros((hours, len(ARCHETYPES)))
+        self.cover_arch = np.zeros((hours, len(ARCHETYPES)))
+        # venue group (0 = online, v = offline venue v - 1) -> venue type column
+        self.venue_type = np.array([0] + [VENUE_TYPES.index(v.kind) for v in model.venues])
+        self.final: dict[str, float] = {}
+        self.churned_before = 0
+
+    def start_season(self) -> None:
+        """Money and churn are counted from the season's start, not from the warm-up's."""
+        self.churned_before = int(self.model.consumers.churned.sum())
+
+    def record(self, sessions: "Sessions") -> None:
+        m, s = self.model, self.series
+        h = m.hour - self.offset
+        if h < 0:
+            return
+        fig = m.fulfilment.last
+        book = m.brand_book
+        f = fig.filled
+        revenue = f.units * f.price
+        online = f.venue == 0
+        s["gmv"][h] = revenue.sum()
+        s["orders"][h] = f.brand.size
+        s["units"][h] = f.units.sum()
+        s["sessions"][h] = sessions.consumer.size
+        s["gmv_online"][h] = revenue[online].sum()
+        s["gmv_offline"][h] = s["gmv"][h] - s["gmv_online"][h]
+        s["orders_online"][h] = online.sum()
+        s["processing_backlog"][h] = max(m.online.processing_backlog, 0.0)
+        s["logistics_backlog"][h] = max(m.online.logistics_backlog, 0.0)
+        s["delivered"][h] = m.online.dispatched_this_hour
+        s["returns"][h] = fig.returned.sum()
+        s["stockouts"][h] = fig.stockouts
+        s["attempts"][h] = fig.attempts
+        s["presale_orders"][h] = fig.presale_orders
+        s["turned_away"][h] = m.consumers.turned_away
+        s["surplus"][h] = sessions.surplus.sum()
+        self.by_venue[h] = np.bincount(self.venue_type[f.venue], revenue, minlength=len(VENUE_TYPES))
+        self.brand_gmv[h] = np.bincount(f.brand, revenue, minlength=book.n)
+        self.by_archetype[h] = np.bincount(book.archetype, self.brand_gmv[h], minlength=len(ARCHETYPES))
+        count = np.bincount(book.archetype, minlength=len(ARCHETYPES))
+        self.discount_arch[h] = np.bincount(book.archetype, book.discount, minlength=len(ARCHETYPES)) / np.maximum(count, 1)
+        stock = np.bincount(book.archetype, book.inventory, minlength=len(ARCHETYPES))
+        self.cover_arch[h] = stock / np.maximum(np.bincount(book.archetype, book.forecast, minlength=len(ARCHETYPES)), 1e-9)
+
+    def finish(self) -> None:
+        """End-of-season state that the hourly series do not hold."""
+        m = self.model
+        book = m.brand_book
+        active = ~m.consumers.churned
+        hist = m.online.delay_histogram
+        self.final = {
+            "satisfaction_mean": float(m.consumers.satisfaction[active].mean()) if active.any() else 0.0,
+            "churn_rate": float((m.consumers.churned.sum() - self.churned_before) / m.consumers.n),
+            "mean_delivery_delay_h": float((np.arange(hist.size) * hist).sum() / hist.sum()) if hist.sum() > 0 else 0.0,
+            "p95_delivery_delay_h": weighted_quantile(hist, 0.95),
+            "platform_subsidy_cost": m.platform.subsidy_cost * self.weight,
+            "platform_commission": m.platform.commission * self.weight,
+        }
+        profit = book.revenue - book.cost
+        for a, name in enumerate(ARCHETYPES):
+            self.final[f"brand_profit_{name}"] = float(profit[book.archetype == a].sum() * self.weight)
+        self.quality = book.quality.copy()
+        self.archetype = book.archetype.copy()
+
+    # --- per-run metrics ----------------------------------------------------------------
+    def period_sum(self, name: str, period: tuple[int, int]) -> float:
+        """Real-scale total of a series over simulation hours [start, end)."""
+        start, end = (max(t - self.offset, 0) for t in period)
+        return float(self.series[name][start:end].sum() * self.weight)
+
+    def summary(self) -> dict[str, float]:
+        s, w, cal = self.series, self.weight, self.calendar
+        gmv_total = s["gmv"].sum() * w
+        orders = s["orders"]
+        brand_total = self.brand_gmv.sum(axis=0)
+        final_week = self.brand_gmv[-FINAL_DAYS * 24 :].sum(axis=0)
+        shares = self.by_archetype.sum(axis=0) / max(self.by_archetype.sum(), 1e-12)
+        good = self.quality > np.median(self.quality)
+        out = {
+            "gmv_total": float(gmv_total),
+            "gmv_festival": self.period_sum("gmv", cal.festival_period),
+            "orders_total": float(orders.sum() * w),
+            "peak_orders_per_hour": float(orders.max() * w),
+            "peak_to_mean": float(orders.max() / orders.mean()) if orders.mean() > 0 else 0.0,
+            "max_logistics_backlog": float(s["logistics_backlog"].max() * w),
+            "return_rate": float(s["returns"].sum() / max(orders.sum(), 1)),
+            "stockout_rate": float(s["stockouts"].sum() / max(s["attempts"].sum(), 1)),
+            "consumer_surplus": float(s["surplus"].sum() * w),
+            "hhi_final": hhi(final_week),
+            "cr4_final": top_share(final_week),
+            "gini_brand_sales": gini(brand_total),
+            "small_brand_share": float(shares[ARCHETYPES.index("small")]),
+            "low_quality_share": float(shares[ARCHETYPES.index("low_quality")]),
+            "quality_weighted_share": float(brand_total[good].sum() / max(brand_total.sum(), 1e-12)),
+            "online_share": float(s["gmv_online"].sum() / max(s["gmv"].sum(), 1e-12)),
+            **self.final,
+        }
+        return {name: out.get(name, float("nan")) for name in RUN_METRICS}
+
+    def hhi_trailing_day(self) -> np.ndarray:
+        cum = np.cumsum(self.brand_gmv, axis=0)
+        window = cum - np.vstack([np.zeros((24, cum.shape[1])), cum[:-24]])
+        total = window.sum(axis=1, keepdims=True)
+        return np.where(total[:, 0] > 0, ((100 * window / np.where(total > 0, total, 1)) ** 2).sum(axis=1), 0.0)
+
+    def hourly_frame(self) -> pd.DataFrame:
+        """One row per hour; money and counts on the real scale."""
+        w = self.weight
+        frame = {"hour": np.arange(self.calendar.season_hours), "time": self.calendar.timestamps()}
+        for name in self.SERIES:
+            frame[name] = self.series[name] * w
+        frame["hhi_24h"] = self.hhi_trailing_day()
+        for i, name in enumerate(VENUE_TYPES):
+            frame[f"gmv_venue_{name}"] = self.by_venue[:, i] * w
+        for i, name in enumerate(ARCHETYPES):
+            frame[f"gmv_arch_{name}"] = self.by_archetype[:, i] * w
+            frame[f"discount_arch_{name}"] = self.discount_arch[:, i]
+            frame[f"stock_cover_arch_{name}"] = self.cover_arch[:, i]
+        return pd.DataFrame(frame)
+
+
+def relative_metrics(run: Recorder, base: Recorder) -> dict[str, float]:
+    """Metrics of a festival run against the `none` run on the same seed."""
+    cal = run.calendar
+    festival = cal.festival_period
+
+    def drop(period: tuple[int, int]) -> float:
+        ref = base.period_sum("gmv", period)
+        return 1.0 - run.period_sum("gmv", period) / ref if ref > 0 else 0.0
+
+    base_offline = base.period_sum("gmv_offline", festival)
+    return {
+        "gmv_incremental": float((run.series["gmv"].sum() - base.series["gmv"].sum()) * run.weight),
+        "gmv_festival_lift": run.period_sum("gmv", festival) - base.period_sum("gmv", festival),
+        "pre_festival_dip": drop(cal.pre_period()),
+        "post_festival_slump": drop(cal.post_period()),
+        "offline_gmv_lift": run.period_sum("gmv_offline", festival) / base_offline - 1.0 if base_offline > 0 else 0.0,
+    }

@@ -43,8 +43,11 @@ class Consumers(_Section):
     price_sensitivity: float = _f(3.0, "utility/log-price", "mean weight of log price in utility", gt=0)
     quality_sensitivity: float = _f(2.5, "utility/quality", "mean weight of true quality in utility", ge=0)
     deal_proneness: float = _f(0.5, "0-1", "mean deal-proneness (drives stockpiling and discount appeal)", ge=0, le=1)
-    need_weight: float = _f(1.2, "utility", "weight of accumulated need in the purchase decision", ge=0)
-    outside_utility: float = _f(0.5, "utility", "utility of buying nothing this session")
+    need_weight: float = _f(8.0, "utility/log-unit", "weight of log accumulated need (units) in the purchase decision", ge=0)
+    outside_utility: float = _f(2.5, "utility", "utility of buying nothing this session at one unit of need")
+    service_weight: float = _f(1.0, "utility/service", "weight of a brand's service level in utility", ge=0)
+    rating_weight: float = _f(1.5, "utility/rating", "weight of a brand's rating (0-1) in utility", ge=0)
+    deal_weight: float = _f(2.0, "utility/discount", "extra appeal of a discount for a fully deal-prone consumer", ge=0)
     loyalty_bonus: float = _f(0.8, "utility", "utility bonus of the consumer's loyal brand", ge=0)
     consideration_size: int = _f(4, "brands", "brands considered per session besides the loyal one", ge=1, le=12)
     loss_aversion: float = _f(2.25, "ratio", "weight of price losses vs gains against the reference price", ge=1)
@@ -79,6 +82,7 @@ class Brands(_Section):
     max_discount: float = _f(0.5, "fraction", "deepest everyday discount a brand will give", ge=0, lt=1)
     safety_days: float = _f(6.0, "days", "stock cover brands aim to hold beyond their lead time", ge=0)
     capacity_factor: float = _f(4.0, "ratio", "daily production capacity over ordinary daily demand", gt=0)
+    festival_stock_uplift: float = _f(4.0, "ratio", "demand brands plan for in festival windows over an ordinary day", ge=1)
     ad_rate: float = _f(0.04, "fraction of GMV", "share of revenue spent on platform ads", ge=0, le=1)
     holding_cost: float = _f(0.001, "fraction/day", "daily cost of holding stock, as a fraction of its unit cost", ge=0)
 
@@ -98,6 +102,7 @@ class Venues(_Section):
 class Season(_Section):
     start: dt.date = _f(dt.date(2026, 10, 15), "date", "first day of the simulated season")
     end: dt.date = _f(dt.date(2026, 11, 30), "date", "last day of the simulated season (inclusive)")
+    warmup_days: int = _f(14, "days", "days simulated before the season, unrecorded, so it starts from a settled market", ge=0, le=365)
 
     @model_validator(mode="after")
     def _ordered(self) -> "Season":

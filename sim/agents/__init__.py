@@ -1,0 +1,1 @@
+"""Mesa agents of the model: consumers (columnar), brands, venues and the platform."""

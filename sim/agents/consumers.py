@@ -1,0 +1,309 @@
+"""Consumers: columnar state and vectorized hourly decisions.
+
+One Mesa agent, ``ConsumerPopulation``, holds every simulated consumer as columns of
+numpy arrays; a Python object per consumer would cost a call per consumer-hour (see
+``benchmarks/reference_per_agent.py``). Each hour only the consumers drawn as active are
+touched: need and savings grow lazily between a consumer's sessions, so idle consumers
+cost nothing. ``population.consumer(i)`` returns one consumer's state for inspection.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from ..catalog import CATEGORIES, TIERS, category_array
+from ..params import Params
+
+if TYPE_CHECKING:
+    from ..model import Double11Model
+
+HOURS_PER_WEEK = 168.0
+NEED_CAP = 3.0            # need beyond three units adds no more purchase pressure
+MAX_UNITS = 6             # most units one purchase takes, stockpiling included
+STOCKPILE_MIN_DISCOUNT = 0.1
+EXPECTED_QUALITY = 0.6    # quality consumers expect; below it returns and dissatisfaction rise
+
+
+@dataclass(frozen=True)
+class Consumer:
+    """A read-only snapshot of one simulated consumer."""
+
+    index: int
+    tier: str
+    weekly_budget: float
+    wallet: float
+    price_sensitivity: float
+    quality_sensitivity: float
+    deal_proneness: float
+    online_preference: float
+    aware: bool
+    need: dict[str, float]
+    loyal_brand: dict[str, int]
+    reference_price: dict[str, float]
+    satisfaction: float
+    churned: bool
+
+
+@dataclass
+class Sessions:
+    """The active consumers of one hour and what each decided (one entry per session)."""
+
+    consumer: np.ndarray      # consumer index
+    category: np.ndarray
+    venue: np.ndarray         # 0 = online, v >= 1 = offline venue v - 1
+    presale: np.ndarray       # bool: a pre-sale offer (deposit now, order at window opening)
+    brand: np.ndarray         # chosen brand, -1 = outside option
+    units: np.ndarray
+    price: np.ndarray         # unit price paid
+    discount: np.ndarray      # discount depth of the chosen offer
+    delay_h: np.ndarray       # expected delivery delay (online)
+    surplus: np.ndarray       # money-metric consumer surplus of the session, yuan
+
+    @property
+    def bought(self) -> np.ndarray:
+        return self.brand >= 0
+
+
+@dataclass
+class Offer:
+    """What the market shows this hour: per venue group, brand discounts and sampling tables."""
+
+    discount: np.ndarray       # (groups, brands): 0 online, 1.. offline venues, last = pre-sale
+    cum_weights: np.ndarray    # (groups, categories, max brands per category), cumulative
+    carried: np.ndarray        # (groups, brands) bool
+    online_rate: float         # session rate of a fully online consumer this hour
+    offline_rate: float        # session rate of a fully offline consumer this hour
+    venue_cum: np.ndarray      # (tiers, categories, offline venues) cumulative choice weights
+    venue_capacity: np.ndarray # (offline venues,) simulated visits per hour
+    anticipation: float        # utility of waiting for an announced festival (0 if none)
+    presale: bool              # deposits are being taken this hour
+    expected_delay_h: float
+
+
+class ConsumerPopulation(mesa.Agent):
+    """All simulated consumers, as columns; decides the active ones' sessions each hour."""
+
+    def __init__(self, model: "Double11Model", params: Params, rng: np.random.Generator, draws: np.random.Generator):
+        super().__init__(model)
+        cp = params.consumers
+        n, n_cat = cp.n, len(CATEGORIES)
+        self.n = n
+        self.params = cp
+        self.draws = draws  # the hourly decisions' stream, apart from the population's
+        self.tier = rng.choice(len(TIERS), size=n, p=np.asarray(cp.tier_shares)).astype(np.int8)
+        self.weekly_budget = (cp.weekly_budget * rng.lognormal(-cp.budget_sigma**2 / 2, cp.budget_sigma, n)).astype(np.float32)
+        self.wallet = (self.weekly_budget * rng.uniform(1.0, 5.0, n)).astype(np.float32)
+        self.price_sensitivity = (cp.price_sensitivity * rng.lognormal(-0.08, 0.4, n)).astype(np.float32)
+        self.quality_sensitivity = (cp.quality_sensitivity * rng.lognormal(-0.08, 0.4, n)).astype(np.float32)
+        self.deal_proneness = _beta_with_mean(rng, cp.deal_proneness, 4.0, n).astype(np.float32)
+        rural = self.tier == TIERS.index("rural")
+        pref_mean = np.where(rural, cp.online_preference * 0.8, cp.online_preference)
+        self.online_preference = _beta_with_mean(rng, pref_mean, 6.0, n).astype(np.float32)
+        self.aware = rng.random(n) < cp.festival_awareness
+        self.need_rate = (category_array("need_per_week") / HOURS_PER_WEEK).astype(np.float32)
+        # In a steady state a consumer is anywhere between two purchases of one unit.
+        self.need = rng.uniform(0.0, 1.2, (n, n_cat)).astype(np.float32)
+        self.last_hour = np.zeros(n, dtype=np.int32)
+        self.loyal = np.full((n, n_cat), -1, dtype=np.int16)
+        self.reference = np.full((n, n_cat), 0.95, dtype=np.float32)
+        self.satisfaction = np.full(n, 0.7, dtype=np.float32)
+        self.churned = np.zeros(n, dtype=bool)
+        self.turned_away = 0
+        self.category_price = category_array("price")
+        self.return_base = category_array("return_base")
+        self.storable = category_array("storable")
+
+    def __len__(self) -> int:
+        return self.n
+
+    def consumer(self, i: int) -> Consumer:
+        need = self.need[i] + (self.model.hour - self.last_hour[i]) * self.need_rate
+        names = [c.name for c in CATEGORIES]
+        return Consumer(
+            index=i, tier=TIERS[self.tier[i]], weekly_budget=float(self.weekly_budget[i]),
+            wallet=float(self._wallet_now(np.array([i]))[0]),
+            price_sensitivity=float(self.price_sensitivity[i]), quality_sensitivity=float(self.quality_sensitivity[i]),
+            deal_proneness=float(self.deal_proneness[i]), online_preference=float(self.online_preference[i]),
+            aware=bool(self.aware[i]), need=dict(zip(names, map(float, need))),
+            loyal_brand=dict(zip(names, map(int, self.loyal[i]))),
+            reference_price=dict(zip(names, map(float, self.reference[i]))),
+            satisfaction=float(self.satisfaction[i]), churned=bool(self.churned[i]),
+        )
+
+    # --- activity -------------------------------------------------------------------
+    def _wallet_now(self, idx: np.ndarray) -> np.ndarray:
+        elapsed = (self.model.hour - self.last_hour[idx]).astype(np.float32)
+        budget = self.weekly_budget[idx]
+        cap = budget * np.float32(self.params.savings_cap_weeks)
+        return np.minimum(cap, np.maximum(self.wallet[idx], 0) + budget * elapsed / np.float32(HOURS_PER_WEEK))
+
+    def activate(self, offer: Offer) -> tuple[np.ndarray, np.ndarray]:
+        """Draw this hour's sessions by thinning: candidates at the highest rate, kept in proportion.
+
+        Returns the active consumers (sorted) and whether each shops online.
+        """
+        rng = self.draws
+        lam_on, lam_off = offer.online_rate, offer.offline_rate
+        lam_max = 1.5 * max(lam_on, lam_off)  # satisfaction factor is at most 1.5
+        if lam_max <= 0:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=bool)
+        k = rng.poisson(self.n * min(lam_max, 1.0))
+        idx = np.unique(rng.integers(0, self.n, k))
+        pref = self.online_preference[idx]
+        on = pref * lam_on
+        rate = (on + (1 - pref) * lam_off) * (0.5 + self.satisfaction[idx])
+        keep = (rng.random(idx.size) * lam_max < rate) & ~self.churned[idx]
+        idx, on, rate = idx[keep], on[keep], rate[keep]
+        online = rng.random(idx.size) * (rate / (0.5 + self.satisfaction[idx])) < on
+        self._catch_up(idx)
+        return idx, online
+
+    def _catch_up(self, idx: np.ndarray) -> None:
+        """Bring need and savings of the active consumers up to this hour."""
+        elapsed = (self.model.hour - self.last_hour[idx]).astype(np.float32)
+        self.wallet[idx] = self._wallet_now(idx)
+        self.need[idx] += elapsed[:, None] * self.need_rate
+        self.last_hour[idx] = self.model.hour
+
+    # --- choice ---------------------------------------------------------------------
+    def shop(self, idx: np.ndarray, online: np.ndarray, offer: Offer, brand_arrays: dict[str, np.ndarray],
+             cat_brands: np.ndarray) -> Sessions:
+        """Sessions of the active consumers: category, venue, consideration set, logit choice."""
+        rng = self.draws
+        need = self.need[idx]
+        positive = np.maximum(need, 0)
+        total = positive.sum(axis=1)
+        has_need = total > 0
+        idx, online, positive, total = idx[has_need], online[has_need], positive[has_need], total[has_need]
+        cum = np.cumsum(positive, axis=1)
+        category = (cum < (rng.random(idx.size) * total)[:, None]).sum(axis=1)
+        category = np.minimum(category, len(CATEGORIES) - 1)
+
+        venue = np.zeros(idx.size, dtype=np.int64)
+        offline = ~online
+        self.turned_away = 0
+        if offline.any():
+            venue[offline] = self._pick_venue(offer, self.tier[idx[offline]], category[offline])
+            idx, category, venue = self._admit(offer, idx, category, venue)
+        presale = np.zeros(idx.size, dtype=bool)
+        if offer.presale:
+            presale = (venue == 0) & (rng.random(idx.size) < self.model.params.festival.presale_reach)
+        group = np.where(presale, offer.discount.shape[0] - 1, venue)
+        return self._choose(idx, category, venue, group, presale, offer, brand_arrays, cat_brands)
+
+    def _pick_venue(self, offer: Offer, tier: np.ndarray, category: np.ndarray) -> np.ndarray:
+        """Offline venue among those open in the consumer's tier with the category; 0 (online) if none."""
+        cum = offer.venue_cum[tier, category]          # (k, venues)
+        total = cum[:, -1]
+        pick = (cum < (self.draws.random(tier.size) * total)[:, None]).sum(axis=1)
+        return np.where(total > 0, pick + 1, 0)
+
+    def _admit(self, offer: Offer, idx: np.ndarray, category: np.ndarray, venue: np.ndarray):
+        """Venues over their hourly visit capacity turn a random share of visitors away."""
+        visits = np.bincount(venue, minlength=offer.venue_capacity.size + 1)[1:]
+        accept = np.minimum(1.0, offer.venue_capacity / np.maximum(visits, 1))
+        admitted = (venue == 0) | (self.draws.random(venue.size) < accept[venue - 1])
+        self.turned_away = int((~admitted).sum())
+        return idx[admitted], category[admitted], venue[admitted]
+
+    def _choose(self, idx, category, venue, group, presale, offer: Offer, b: dict[str, np.ndarray], cat_brands) -> Sessions:
+        cp, rng = self.params, self.draws
+        k, s = idx.size, cp.consideration_size
+        # Consideration set: s draws weighted by exposure (online) or shelf (offline), plus the loyal brand.
+        cum = offer.cum_weights[group, category]                       # (k, max brands)
+        draws = (cum[:, None, :] < rng.random((k, s))[:, :, None]).sum(axis=2)
+        options = np.empty((k, s + 1), dtype=np.int64)
+        options[:, :s] = cat_brands[category[:, None], np.minimum(draws, cat_brands.shape[1] - 1)]
+        loyal = self.loyal[idx, category].astype(np.int64)
+        options[:, s] = loyal
+        valid = options >= 0
+        valid[:, s] &= offer.carried[group, np.maximum(loyal, 0)]
+        for j in range(1, s + 1):
+            valid[:, j] &= ~(options[:, j : j + 1] == options[:, :j]).any(axis=1)
+        options = np.where(valid, options, 0)
+
+        discount = np.minimum(offer.discount[group[:, None], options], 0.95)
+        price = b["list_price"][options] * (1 - discount)
+        wallet = self.wallet[idx]
+        valid &= (price <= wallet[:, None]) & (b["inventory"][options] >= 1)  # sold-out items are not shown
+        x = price / self.category_price[category][:, None]
+        ref = self.reference[idx, category][:, None]
+        gain = ref - x
+        reference_term = cp.reference_weight * gain * np.where(gain < 0, cp.loss_aversion, 1.0)
+        ps = self.price_sensitivity[idx][:, None]
+        utility = (
+            self.quality_sensitivity[idx][:, None] * b["quality"][options]
+            + cp.service_weight * b["service"][options]
+            + cp.rating_weight * (b["rating"][options] - 0.5)
+            - ps * np.log(x)
+            + reference_term
+            + cp.loyalty_bonus * (options == loyal[:, None])
+            + cp.deal_weight * self.deal_proneness[idx][:, None] * discount
+        )
+        delay_h = np.where(venue == 0, offer.expected_delay_h, 0.0)
+        utility -= (cp.delay_aversion * delay_h / 24.0)[:, None]
+        # Waiting is attractive while little of a unit is needed: log need, 0 at one full unit.
+        need = np.clip(self.need[idx, category], 1e-3, NEED_CAP)
+        outside = cp.outside_utility - cp.need_weight * np.log(need)
+        outside += np.where(self.aware[idx] & ~presale, offer.anticipation, 0.0)
+
+        utility = np.where(valid, utility, -np.inf)
+        top = np.maximum(utility.max(axis=1), outside)
+        expu = np.exp(utility - top[:, None])
+        exp0 = np.exp(outside - top)
+        total = exp0 + expu.sum(axis=1)
+        cum_p = np.cumsum(expu, axis=1) + exp0[:, None]
+        r = rng.random(k) * total  # [0, exp0) is the outside option, then each inside option in turn
+        bought = r >= exp0
+        slot = np.minimum((cum_p < r[:, None]).sum(axis=1), s)
+        rows = np.arange(k)
+        brand = np.where(bought, options[rows, slot], -1)
+        paid = np.where(bought, price[rows, slot], 0.0)
+        depth = np.where(bought, discount[rows, slot], 0.0)
+        x_paid = np.where(bought, x[rows, slot], 0.0)
+
+        units = np.where(bought, 1, 0)
+        deal = bought & (depth >= STOCKPILE_MIN_DISCOUNT)
+        extra = rng.poisson(cp.stockpile_rate * self.storable[category] * self.deal_proneness[idx] * depth)
+        affordable = np.floor(wallet / np.maximum(paid, 1e-9))
+        units = np.where(deal, np.minimum(np.minimum(1 + extra, MAX_UNITS), affordable), units).astype(np.int64)
+
+        surplus = (np.log(total) + top - outside) * self.category_price[category] / self.price_sensitivity[idx]
+        seen = np.where(valid, x, 0.0).sum(axis=1) / np.maximum(valid.sum(axis=1), 1)
+        observed = np.where(bought, x_paid, np.where(valid.any(axis=1), seen, ref[:, 0]))
+        self.reference[idx, category] += cp.reference_smoothing * (observed - self.reference[idx, category])
+        return Sessions(idx, category, venue, presale, brand, units, paid, depth, delay_h, surplus)
+
+    # --- experience -----------------------------------------------------------------
+    def commit(self, idx: np.ndarray, category: np.ndarray, units: np.ndarray, spend: np.ndarray) -> None:
+        """A purchase or pre-order: need falls by the units, the wallet by the money."""
+        np.subtract.at(self.need, (idx, category), units.astype(np.float32))
+        np.subtract.at(self.wallet, idx, spend.astype(np.float32))
+
+    def experience(self, idx: np.ndarray, category: np.ndarray, brand: np.ndarray, outcome: np.ndarray) -> None:
+        """Satisfaction follows outcomes; good ones build loyalty, bad ones break it and may churn."""
+        cp = self.params
+        sat = self.satisfaction
+        np.add.at(sat, idx, (cp.satisfaction_speed * (outcome - sat[idx])).astype(np.float32))
+        loyal = self.loyal[idx, category]
+        self.loyal[idx, category] = np.where(outcome > 0.6, brand, np.where((outcome < 0.4) & (loyal == brand), -1, loyal))
+        at_risk = (sat[idx] < cp.churn_threshold) & (outcome < 0.4)
+        churn = at_risk & (self.draws.random(idx.size) < cp.churn_probability)
+        self.churned[idx[churn]] = True
+
+    def return_probability(self, category: np.ndarray, quality: np.ndarray, units: np.ndarray, online: np.ndarray) -> np.ndarray:
+        base = self.return_base[category] * np.where(online, 1.0, 0.3)
+        p = base * (1 + 2 * np.maximum(0.0, EXPECTED_QUALITY - quality)) * (1 + 0.3 * (units - 1))
+        return np.minimum(p, 0.9)
+
+    def step(self) -> None:
+        """Consumers act through the model's hourly phases (``shop``/``experience``)."""
+
+
+def _beta_with_mean(rng: np.random.Generator, mean: np.ndarray | float, concentration: float, n: int) -> np.ndarray:
+    mean = np.clip(np.broadcast_to(mean, (n,)), 0.01, 0.99)
+    return rng.beta(mean * concentration, (1 - mean) * concentration)

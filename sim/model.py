@@ -1,0 +1,230 @@
+"""The Mesa model: creates the agents and fixes the order of an hourly step.
+
+Order of a step: the platform allocates exposure; venues open or close; once a day the
+brands review yesterday; pre-sale balances fall due when a window opens; consumers are
+activated and choose; orders are filled from stock and queued; queues are worked; the
+recorder takes the hour's figures.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+
+import mesa
+import numpy as np
+
+from .agents.brands import Brand, create_brands
+from .agents.consumers import HOURS_PER_WEEK, ConsumerPopulation, Offer
+from .agents.platform import Platform
+from .agents.venues import OnlineVenue, Venue
+from .calendar import DIURNAL, build_calendar
+from .catalog import CATEGORIES, CATEGORY_INDEX, OFFLINE_VENUES, TIERS
+from .fulfilment import Fulfilment
+from .metrics import Recorder
+from .params import Params
+
+PHASES = ("activity", "choice", "fulfilment", "brands", "platform", "recording")
+POPUP_LEAD_DAYS = 7  # pop-up stores open this long before the first window
+
+
+class Double11Model(mesa.Model):
+    """One season of the retail ecosystem under one festival format and platform policy."""
+
+    def __init__(self, params: Params, seed: int = 0):
+        super().__init__(seed=int(seed))
+        self.params = params
+        self.seed = int(seed)
+        # Independent streams per mechanism keep arms on common random numbers.
+        streams = [np.random.default_rng(s) for s in np.random.SeedSequence(int(seed)).spawn(5)]
+        init_consumers, init_market, choices, fulfilment, _spare = streams
+        self.calendar = build_calendar(params)
+        self.weight = params.weight
+        self.hour = 0
+        self.n_categories = len(CATEGORIES)
+        self.timings: dict[str, float] = defaultdict(float)
+
+        self.brand_book, self.brands = create_brands(self, params, init_market, params.consumers.n)
+        self.cat_brands = _brands_by_category(self.brand_book.category, self.n_categories)
+        self.consumers = ConsumerPopulation(self, params, init_consumers, choices)
+        self.online = OnlineVenue(
+            self,
+            order_capacity=params.online.order_capacity_per_hour / self.weight,
+            logistics_capacity_per_hour=params.logistics.capacity_per_day / 24.0 / self.weight,
+        )
+        self.venues = self._create_venues(init_market)
+        self.platform = Platform(self)
+        self.fulfilment = Fulfilment(self, fulfilment)
+        self._popup_hours = self._popup_period()
+        self._offline_tables()
+        self.recorder = Recorder(self)
+
+    # --- construction -----------------------------------------------------------------
+    def _create_venues(self, rng: np.random.Generator) -> list[Venue]:
+        """One venue agent per offline type and tier it serves, with capacity and assortment."""
+        vp, cp = self.params.venues, self.params.consumers
+        base_rate = cp.sessions_per_week / HOURS_PER_WEEK
+        venues = []
+        for spec in OFFLINE_VENUES:
+            for tier in spec.tiers:
+                serving = sum(1 for s in OFFLINE_VENUES if tier in s.tiers)
+                peak = cp.n * cp.tier_shares[tier] * (1 - cp.online_preference) * base_rate * DIURNAL.max() / serving
+                venues.append(Venue(self, spec, tier, vp.offline_capacity_factor * peak,
+                                    min(1.0, vp.digital_integration * spec.integration)))
+        book = self.brand_book
+        self.carried = np.zeros((len(venues) + 2, book.n), dtype=bool)  # online, venues..., pre-sale
+        self.carried[0] = self.carried[-1] = True
+        for v, venue in enumerate(venues, start=1):
+            pull = venue.category_pull()[book.category]
+            self.carried[v] = (pull > 0) & (rng.random(book.n) < book.offline_presence)
+            for c in np.flatnonzero(venue.category_pull()):  # never an empty shelf
+                in_cat = book.category == c
+                if not self.carried[v, in_cat].any():
+                    self.carried[v, np.flatnonzero(in_cat)[np.argmax(book.offline_presence[in_cat])]] = True
+        return venues
+
+    def _popup_period(self) -> tuple[int, int]:
+        windows = self.calendar.windows
+        if not windows:
+            return (0, 0)
+        first = min([w.start for w in windows] + [w.deposit_start for w in windows if w.has_presale])
+        return min(first, windows[0].start - POPUP_LEAD_DAYS * 24), windows[-1].end
+
+    def _offline_tables(self) -> None:
+        """Shelf weights of offline venues (big sellers get more shelf), refreshed daily."""
+        shelf = np.sqrt(np.maximum(self.brand_book.forecast, 1e-9))
+        weights = self.carried * shelf
+        self._cum_weights = _cumulative_by_category(weights, self.cat_brands)
+        self._venue_pull = np.array([v.category_pull() for v in self.venues])  # (venues, categories)
+        self._venue_tier = np.array([v.tier for v in self.venues])
+
+    # --- calendar helpers used by agents --------------------------------------------------
+    @property
+    def day(self) -> int:
+        return self.hour // 24
+
+    @property
+    def hour_of_day(self) -> int:
+        return self.hour % 24
+
+    def near_festival(self) -> bool:
+        start, end = self._popup_hours
+        return start <= self.hour < end
+
+    def was_festival_day(self, day: int) -> bool:
+        return any(w.start < (day + 1) * 24 and w.end > day * 24 for w in self.calendar.windows)
+
+    def festival_uplift(self, day: int, horizon_days: float) -> float:
+        """Demand multiplier brands plan for over the next ``horizon_days`` (windows sell ``pull`` x)."""
+        start, end = day * 24, (day + horizon_days) * 24
+        hours = sum(max(0, min(end, w.end) - max(start, w.start)) for w in self.calendar.windows)
+        return 1.0 + (self.params.brands.festival_stock_uplift - 1.0) * hours / max(end - start, 1)
+
+    # --- the step -------------------------------------------------------------------------
+    def offer(self) -> Offer:
+        """Prices, assortments and session rates the consumers face this hour."""
+        cal, fp, h = self.calendar, self.params.festival, self.hour
+        book, cp = self.brand_book, self.params.consumers
+        festival = cal.discount[h] * book.participation
+        groups = len(self.venues) + 2
+        discount = np.empty((groups, book.n))
+        discount[0] = np.maximum(book.discount, festival) + self.platform.subsidy_rate
+        for v, venue in enumerate(self.venues, start=1):
+            discount[v] = np.maximum(book.discount, venue.integration * festival)
+        presale_subsidy = self.params.platform.subsidy_rate if "subsidy" in self.platform.policies else 0.0
+        discount[-1] = np.maximum(book.discount, fp.discount * book.participation) + presale_subsidy
+
+        online_cum = _cumulative_by_category(self.platform.exposure[None, :], self.cat_brands)[0]
+        self._cum_weights[0] = self._cum_weights[-1] = online_cum
+
+        open_now = np.array([v.is_open for v in self.venues])
+        pull = self._venue_pull * open_now[:, None]
+        venue_cum = np.zeros((len(TIERS), self.n_categories, len(self.venues)))
+        for tier in range(len(TIERS)):
+            venue_cum[tier] = np.cumsum((pull * (self._venue_tier == tier)[:, None]).T, axis=1)
+
+        base = cp.sessions_per_week / HOURS_PER_WEEK * cal.diurnal[h]
+        in_window = cal.window[h] >= 0
+        integration = self.params.venues.digital_integration
+        offline_boost = 1.0 + (self.params.venues.festival_offline_pull * integration if in_window else 0.0)
+        to_open = cal.hours_to_open[h]
+        waiting = (not in_window) and 0 < to_open <= cp.anticipation_days * 24
+        return Offer(
+            discount=discount, cum_weights=self._cum_weights, carried=self.carried,
+            online_rate=base * cal.festival_activity[h],
+            offline_rate=base * offline_boost if open_now.any() else 0.0,
+            venue_cum=venue_cum, venue_capacity=np.array([v.capacity for v in self.venues]),
+            anticipation=cp.anticipation_strength * fp.discount if waiting else 0.0,
+            presale=bool(cal.deposit_for[h] >= 0),
+            expected_delay_h=self.online.expected_delay_hours(),
+        )
+
+    def step(self) -> None:
+        if self.hour == self.calendar.season_start:
+            self._start_season()
+        clock = time.perf_counter
+        t0 = clock()
+        self.platform.step()
+        for venue in self.venues:
+            venue.step()
+        t1 = clock()
+        if self.hour_of_day == 0 and self.hour > 0:
+            for brand in self.brands:
+                brand.step()
+            self._offline_tables()
+        t2 = clock()
+        offer = self.offer()
+        idx, online = self.consumers.activate(offer)
+        t3 = clock()
+        sessions = self.consumers.shop(idx, online, offer, self.fulfilment.brand_arrays(), self.cat_brands)
+        t4 = clock()
+        self.fulfilment.settle(sessions, offer)
+        self.online.step()
+        t5 = clock()
+        self.recorder.record(sessions)
+        t6 = clock()
+        for phase, dt in zip(("platform", "brands", "activity", "choice", "fulfilment", "recording"),
+                             (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5)):
+            self.timings[phase] += dt
+        self.hour += 1
+
+    def _start_season(self) -> None:
+        """Warm-up over: money, costs and churn are counted from here."""
+        self.platform.subsidy_cost = self.platform.commission = 0.0
+        self.brand_book.revenue[:] = 0.0
+        self.brand_book.cost[:] = 0.0
+        self.online.delay_histogram[:] = 0.0
+        self.recorder.start_season()
+
+    def run(self) -> None:
+        for _ in range(self.calendar.n_hours):
+            self.step()
+        self.hour -= 1  # the clock stays on the last simulated hour for end-of-season accounting
+        self.online.censor_queued()
+        self.recorder.finish()
+
+
+def _brands_by_category(category: np.ndarray, n_categories: int) -> np.ndarray:
+    """(categories, max brands) table of brand indices, padded with -1."""
+    members = [np.flatnonzero(category == c) for c in range(n_categories)]
+    table = np.full((n_categories, max(len(m) for m in members)), -1, dtype=np.int64)
+    for c, m in enumerate(members):
+        table[c, : len(m)] = m
+    return table
+
+
+def _cumulative_by_category(weights: np.ndarray, cat_brands: np.ndarray) -> np.ndarray:
+    """Normalised cumulative weights per (group, category) over the category's brands.
+
+    Padding slots get 1 so a uniform draw never lands on them; an all-zero row is all 1
+    and picks the first brand (venues never leave a category they serve empty).
+    """
+    w = np.where(cat_brands >= 0, weights[:, np.maximum(cat_brands, 0)], 0.0)  # (groups, C, max)
+    cum = np.cumsum(w, axis=2)
+    total = cum[:, :, -1:]
+    out = np.where(total > 0, cum / np.where(total > 0, total, 1.0), 1.0)
+    out[..., -1] = 1.0
+    return np.where(cat_brands >= 0, out, 1.0)
+
+
+__all__ = ["Double11Model", "PHASES", "Brand", "ConsumerPopulation", "Venue", "OnlineVenue", "Platform", "CATEGORY_INDEX"]
