@@ -27,7 +27,7 @@ _EXPORTS = {
     "run_scenario": "scenarios",
     "Task": "execute", "Outcome": "execute", "execute": "execute",
     "sweep_main": "sweeps",
-    "comparison_table": "report", "write_report": "report", "rebuild_report": "report",
+    "comparison_table": "report", "write_report": "report", "write_results": "report", "rebuild_report": "report",
     "main": "cli",
 }
 

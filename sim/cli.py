@@ -116,8 +116,8 @@ def default_out(name: str) -> Path:
 
 
 def cmd_scenario(argv: Sequence[str]) -> int:
-    from .report import comparison_text, write_manifest, write_report, write_tables
-    from .report.manifest import now, scenario_manifest
+    from .report import comparison_text, write_results
+    from .report.manifest import now
     from .scenarios import run_scenario
 
     args = scenario_parser().parse_args(argv)
@@ -131,11 +131,7 @@ def cmd_scenario(argv: Sequence[str]) -> int:
           f"on {args.workers} worker(s), reference {scenario.reference}", flush=True)
     started = now()
     result = run_scenario(scenario, workers=args.workers, progress=not args.no_progress)
-    manifest = scenario_manifest(scenario, argv, started=started, wall_seconds=result.wall_seconds,
-                                 workers=args.workers, failures=result.failures)
-    write_tables(out, result.runs, result.comparison, result.hourly)
-    write_manifest(out, manifest)
-    paths = write_report(out, result.runs, result.comparison, result.hourly, manifest)
+    paths = write_results(result, out, argv=list(argv), workers=args.workers, started=started)
     print()
     print(comparison_text(result.comparison, scenario.reference))
     if result.failures:

@@ -47,6 +47,7 @@ class Double11Model(mesa.Model):
         self.brand_book, self.brands = create_brands(self, params, init_market, params.consumers.n)
         self.cat_brands = _brands_by_category(self.brand_book.category, self.n_categories)
         self.consumers = ConsumerPopulation(self, params, init_consumers, choices)
+        self.consumers.seed_loyalty(self.cat_brands, self.brand_book.forecast, init_consumers)
         self.online = OnlineVenue(
             self,
             order_capacity=params.online.order_capacity_per_hour / self.weight,

@@ -49,6 +49,7 @@ class Consumers(_Section):
     rating_weight: float = _f(1.5, "utility/rating", "weight of a brand's rating (0-1) in utility", ge=0)
     deal_weight: float = _f(2.0, "utility/discount", "extra appeal of a discount for a fully deal-prone consumer", ge=0)
     loyalty_bonus: float = _f(0.8, "utility", "utility bonus of the consumer's loyal brand", ge=0)
+    initial_loyalty: float = _f(0.4, "fraction", "share of consumers loyal to a brand per category at the start", ge=0, le=1)
     consideration_size: int = _f(4, "brands", "brands considered per session besides the loyal one", ge=1, le=12)
     loss_aversion: float = _f(2.25, "ratio", "weight of price losses vs gains against the reference price", ge=1)
     reference_weight: float = _f(1.5, "utility", "weight of the gain/loss against the reference price", ge=0)

@@ -117,6 +117,15 @@ class ConsumerPopulation(mesa.Agent):
         self.return_base = category_array("return_base")
         self.storable = category_array("storable")
 
+    def seed_loyalty(self, cat_brands: np.ndarray, brand_size: np.ndarray, rng: np.random.Generator) -> None:
+        """Start with some consumers loyal to a brand per category, more often to big ones."""
+        share = self.params.initial_loyalty
+        for c in range(cat_brands.shape[0]):
+            members = cat_brands[c][cat_brands[c] >= 0]
+            p = brand_size[members] / brand_size[members].sum()
+            loyal = rng.random(self.n) < share
+            self.loyal[loyal, c] = rng.choice(members, size=int(loyal.sum()), p=p)
+
     def __len__(self) -> int:
         return self.n
 

@@ -1,8 +1,10 @@
 """The platform: allocates online exposure among brands by policy, funds subsidies.
 
 Policies compose: ranking policies multiply their weights (``gmv_rank`` x
-``quality_feedback``), ``small_brand_boost`` then reserves a share of each category's
-exposure for small brands, and ``subsidy`` adds a platform-funded discount in windows.
+``quality_feedback``; ``gmv_rank`` is the platform's ranking when neither is named, so
+``small_brand_boost`` alone means "today's ranking plus the boost"), ``small_brand_boost``
+then reserves a share of each category's exposure for small brands, and ``subsidy`` adds
+a platform-funded discount in windows.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ if TYPE_CHECKING:
     from .brands import BrandBook
 
 SMALL = ARCHETYPE_NAMES.index("small")
+RANKINGS = frozenset({"gmv_rank", "quality_feedback"})
 
 
 def gmv_rank_weights(book: "BrandBook", ad_weight: float, exponent: float) -> np.ndarray:
@@ -71,7 +74,7 @@ class Platform(mesa.Agent):
     def allocation_weights(self) -> np.ndarray:
         book = self.model.brand_book
         weights = np.ones(book.n)
-        if "gmv_rank" in self.policies:
+        if "gmv_rank" in self.policies or not self.policies & RANKINGS:  # gmv_rank is the default ranking
             weights *= gmv_rank_weights(book, self.settings.ad_weight, self.settings.gmv_rank_exponent)
         if "quality_feedback" in self.policies:
             weights *= quality_feedback_weights(book, self.settings.quality_strength)
