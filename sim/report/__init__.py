@@ -5,11 +5,11 @@ report can be rebuilt from a results folder on disk.
 """
 
 from .console import comparison_text, summary_text
-from .output import rebuild_report, write_manifest, write_report, write_tables
+from .output import rebuild_report, write_manifest, write_report, write_results, write_tables
 from .stats import comparison_table, mean_ci, paired
 from .tables import hourly_table, runs_table
 
 __all__ = [
     "comparison_table", "comparison_text", "hourly_table", "mean_ci", "paired", "rebuild_report", "runs_table",
-    "summary_text", "write_manifest", "write_report", "write_tables",
+    "summary_text", "write_manifest", "write_report", "write_results", "write_tables",
 ]

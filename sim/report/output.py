@@ -48,6 +48,19 @@ def write_report(out: Path, runs: pd.DataFrame, comparison: pd.DataFrame, hourly
     return {"report_md": out / "report.md", "report_html": out / "report.html", "figures": figures_dir}
 
 
+def write_results(result: Any, out: Path, *, argv: list[str] | None = None, workers: int | None = None,
+                  started: str | None = None) -> dict[str, Path]:
+    """Write a whole results folder for a ScenarioResult: tables, manifest, figures and report."""
+    from .manifest import now, scenario_manifest
+
+    out = Path(out)
+    manifest = scenario_manifest(result.scenario, argv, started=started or now(), wall_seconds=result.wall_seconds,
+                                 workers=workers, failures=result.failures)
+    write_tables(out, result.runs, result.comparison, result.hourly)
+    write_manifest(out, manifest)
+    return write_report(out, result.runs, result.comparison, result.hourly, manifest)
+
+
 def rebuild_report(out: Path) -> dict[str, Path]:
     """Regenerate figures and report of an existing results folder from its files."""
     out = Path(out)
@@ -57,8 +70,7 @@ def rebuild_report(out: Path) -> dict[str, Path]:
     manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
     if manifest.get("kind") != "scenario":
         raise ValueError(f"{out}: a report needs a scenario run (this folder holds a {manifest.get('kind')!r} run)")
-    runs = pd.read_csv(out / RUNS, keep_default_na=True)
-    runs["error"] = runs.get("error", pd.Series("", index=runs.index)).fillna("")
+    runs = pd.read_csv(out / RUNS, converters={"error": str})  # empty error cell = the run succeeded
     comparison = pd.read_csv(out / COMPARISON)
     hourly = pd.read_parquet(out / HOURLY) if (out / HOURLY).is_file() else None
     return write_report(out, runs, comparison, hourly, manifest)

@@ -8,6 +8,7 @@ shared noise cancels and the interval is much tighter than comparing two means.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -44,7 +45,9 @@ def paired(a: np.ndarray, b: np.ndarray, level: float = LEVEL) -> tuple[float, f
         return mean, lo, hi, n, math.nan
     if np.all(d == d[0]):  # no spread: identical arms give p = 1, a constant shift p = 0
         return mean, mean, mean, n, 1.0 if d[0] == 0 else 0.0
-    p = float(stats.ttest_rel(a[keep], b[keep]).pvalue)
+    with warnings.catch_warnings():  # near-identical pairs (tiny spread) are fine here, not a precision problem
+        warnings.simplefilter("ignore", RuntimeWarning)
+        p = float(stats.ttest_rel(a[keep], b[keep]).pvalue)
     return mean, lo, hi, n, p
 
 

@@ -64,7 +64,8 @@ def ok_runs(runs: pd.DataFrame) -> pd.DataFrame:
     """Runs that completed (failed runs stay in runs.csv but carry no metrics)."""
     if "error" not in runs:
         return runs
-    return runs[runs["error"].fillna("").astype(str) == ""]
+    err = runs["error"]
+    return runs[err.isna() | (err.astype(object) == "")]
 
 
 def metric_columns(runs: pd.DataFrame) -> list[str]:

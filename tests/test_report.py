@@ -1,0 +1,168 @@
+"""Tables, statistics and report on synthetic runs (fast, no model): numbers agree across files."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from sim.report import rebuild_report, write_results
+from sim.report.findings import HEADLINE_COLUMNS, Headline
+from sim.report.labels import fmt_diff, fmt_p, fmt_value
+from sim.report.stats import comparison_table, mean_ci, paired
+from sim.scenarios import make_scenario, run_scenario
+
+
+def small_scenario(reps: int = 4, extra_arms: dict | None = None):
+    return make_scenario(
+        "synthetic", description="test", base={"consumers.n": 1000},
+        factors={"festival.format": ["single_day", "two_waves"], "platform.policy": ["gmv_rank", "quality_feedback"]},
+        arms={"none": {"festival.format": "none"}, **(extra_arms or {})}, reference="single_day/gmv_rank",
+        replications=reps, seed=5,
+    )
+
+
+@pytest.fixture
+def result(fake_run_fn):
+    return run_scenario(small_scenario(), workers=1, run_fn=fake_run_fn)
+
+
+def test_mean_ci_matches_scipy():
+    x = np.array([1.0, 2.0, 4.0, 7.0])
+    mean, lo, hi, n = mean_ci(x)
+    ref = stats.t.interval(0.95, 3, loc=x.mean(), scale=stats.sem(x))
+    assert n == 4 and mean == pytest.approx(3.5)
+    assert (lo, hi) == pytest.approx(ref)
+    assert math.isnan(mean_ci(np.array([1.0]))[1])
+
+
+def test_paired_difference_and_p_value():
+    a = np.array([10.0, 12.0, 9.0, 11.0, np.nan])
+    b = np.array([9.0, 10.5, 8.8, 9.9, 3.0])
+    mean, lo, hi, n, p = paired(a, b)
+    assert n == 4 and mean == pytest.approx(np.mean(a[:4] - b[:4]))
+    assert p == pytest.approx(stats.ttest_rel(a[:4], b[:4]).pvalue)
+    assert lo < mean < hi
+
+
+def test_runs_table_has_arm_columns_params_and_metrics(result):
+    runs = result.runs
+    assert len(runs) == 5 * 4
+    for col in ("arm", "replication", "seed", "festival.format", "platform.policy", "gmv_total", "hhi_final", "error"):
+        assert col in runs
+    assert (runs.groupby("replication")["seed"].nunique() == 1).all()  # common random numbers
+
+
+def test_comparison_pairs_by_replication(result):
+    cmp = result.comparison
+    assert set(cmp.columns) >= {"arm", "metric", "mean", "ci_low", "ci_high", "n", "diff", "diff_ci_low",
+                                "diff_ci_high", "p_value"}
+    runs = result.runs.set_index(["arm", "replication"])
+    row = cmp[(cmp["arm"] == "two_waves/gmv_rank") & (cmp["metric"] == "gmv_festival")].iloc[0]
+    d = (runs.loc["two_waves/gmv_rank", "gmv_festival"] - runs.loc["single_day/gmv_rank", "gmv_festival"]).to_numpy()
+    assert row["diff"] == pytest.approx(d.mean())
+    # shared noise cancels: the fake's effect is a constant shift, so the paired interval is (nearly) a point
+    assert row["diff_ci_high"] - row["diff_ci_low"] < 1e-3 * abs(row["diff"])
+    assert row["ci_high"] - row["ci_low"] > 100 * (row["diff_ci_high"] - row["diff_ci_low"])
+
+
+def test_failed_runs_are_recorded_and_reported(tmp_path, fake_run_fn):
+    sc = small_scenario(reps=3, extra_arms={"broken": {"consumers.n": 13}})
+    res = run_scenario(sc, workers=1, run_fn=fake_run_fn)
+    broken = res.runs[res.runs["arm"] == "broken"]
+    assert len(broken) == 3 and broken["error"].str.contains("synthetic failure").all()
+    assert broken["gmv_total"].isna().all()
+    assert (res.runs[res.runs["arm"] != "broken"]["error"] == "").all()
+    assert len(res.failures) == 3
+    write_results(res, tmp_path)
+    md = (tmp_path / "report.md").read_text()
+    assert "Failed runs (3)" in md and "synthetic failure" in md
+    on_disk = pd.read_csv(tmp_path / "runs.csv")
+    assert on_disk["error"].fillna("").str.contains("synthetic failure").sum() == 3
+
+
+def headline_rows(md: str) -> list[list[str]]:
+    """The rows of the report's headline table."""
+    lines = md.splitlines()
+    start = lines.index("| " + " | ".join(HEADLINE_COLUMNS) + " |")
+    rows = []
+    for line in lines[start + 2:]:
+        if not line.startswith("|"):
+            break
+        rows.append([c.strip() for c in line.strip("|").split("|")])
+    return rows
+
+
+def check_headlines_match_comparison(folder) -> int:
+    """Every headline row's numbers re-derived from comparison.csv; returns how many rows were checked."""
+    md = (folder / "report.md").read_text()
+    cmp = pd.read_csv(folder / "comparison.csv")
+    from sim.report.labels import METRICS
+
+    by_label = {info.label: key for key, info in METRICS.items()}
+    rows = headline_rows(md)
+    assert rows, "report has no headline table"
+    for cells in rows:
+        metric = by_label[cells[0]]
+        arm = cells[1].removesuffix(" (reference)")
+        r = cmp[(cmp["arm"] == arm) & (cmp["metric"] == metric)].iloc[0]
+        assert cells[2] == fmt_value(metric, r["mean"])
+        if not cells[1].endswith("(reference)"):
+            assert cells[3] == fmt_diff(metric, r["diff"])
+            assert cells[4] == f"{fmt_diff(metric, r['diff_ci_low'])} to {fmt_diff(metric, r['diff_ci_high'])}"
+            assert cells[5] == fmt_p(r["p_value"])
+    return len(rows)
+
+
+def test_report_headline_numbers_match_comparison_csv(result, tmp_path):
+    write_results(result, tmp_path)
+    assert check_headlines_match_comparison(tmp_path) >= 3
+    md = (tmp_path / "report.md").read_text()
+    assert md.index("## The answers") < md.index("## Figures")
+    assert "two_waves" in md.split("## The answers")[1].split("##")[0]  # the fake's best format leads
+
+
+def test_results_folder_is_complete_and_html_self_contained(result, tmp_path):
+    write_results(result, tmp_path, argv=["synthetic"])
+    for name in ("runs.csv", "comparison.csv", "hourly.parquet", "report.md", "report.html", "manifest.json"):
+        assert (tmp_path / name).is_file(), name
+    pngs = sorted(p.name for p in (tmp_path / "figures").glob("*.png"))
+    for fig in ("hourly_gmv_orders.png", "daily_gmv_vs_none.png", "load_and_delay.png", "archetype_share.png",
+                "hhi_over_time.png", "venue_sales.png"):
+        assert fig in pngs
+    html = (tmp_path / "report.html").read_text()
+    assert html.count("data:image/png;base64,") == len(pngs)
+    assert not re.search(r'src="(?!data:)', html)
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["root_seed"] == 5 and len(manifest["seeds"]) == 4
+    assert {a["name"] for a in manifest["arms"]} == set(result.runs["arm"])
+    assert manifest["arms"][0]["params"]["consumers.n"] == 1000
+    assert "numpy" in manifest["versions"] and "commit" in manifest["git"]
+    hourly = pd.read_parquet(tmp_path / "hourly.parquet")
+    assert len(hourly) == len(result.runs) * 144 and {"arm", "replication", "seed", "gmv"} <= set(hourly.columns)
+
+
+def test_rebuild_report_from_disk_gives_same_text(result, tmp_path):
+    write_results(result, tmp_path)
+    before = (tmp_path / "report.md").read_text()
+    rebuild_report(tmp_path)
+    assert (tmp_path / "report.md").read_text() == before
+
+
+def test_headline_cells_formatting():
+    h = Headline("gmv_festival", "a", 2.5e9, 3e8, 1e8, 5e8, 0.0004, False)
+    assert h.cells() == ["GMV, festival period", "a", "¥2.50 bn", "+¥300.0 m", "+¥100.0 m to +¥500.0 m", "<0.001",
+                         "clearly better"]
+
+
+def test_comparison_with_identical_arms_has_p_one():
+    runs = pd.DataFrame({"arm": ["a", "a", "b", "b"], "replication": [0, 1, 0, 1], "seed": [1, 2, 1, 2],
+                         "gmv_total": [1.0, 2.0, 1.0, 2.0], "error": ["", "", "", ""]})
+    cmp = comparison_table(runs, reference="a")
+    row = cmp[cmp["arm"] == "b"].iloc[0]
+    assert row["diff"] == 0 and row["p_value"] == 1.0
