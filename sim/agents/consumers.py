@@ -261,14 +261,7 @@ class ConsumerPopulation(mesa.Agent):
         outside += np.where(self.aware[idx] & ~presale, offer.anticipation, 0.0)
 
         utility = np.where(valid, utility, -np.inf)
-        top = np.maximum(utility.max(axis=1), outside)
-        expu = np.exp(utility - top[:, None])
-        exp0 = np.exp(outside - top)
-        total = exp0 + expu.sum(axis=1)
-        cum_p = np.cumsum(expu, axis=1) + exp0[:, None]
-        r = rng.random(k) * total  # [0, exp0) is the outside option, then each inside option in turn
-        bought = r >= exp0
-        slot = np.minimum((cum_p < r[:, None]).sum(axis=1), s)
+        bought, slot, logsum = logit_choice(utility, outside, rng.random(k))
         rows = np.arange(k)
         brand = np.where(bought, options[rows, slot], -1)
         paid = np.where(bought, price[rows, slot], 0.0)
@@ -281,7 +274,7 @@ class ConsumerPopulation(mesa.Agent):
         affordable = np.floor(wallet / np.maximum(paid, 1e-9))
         units = np.where(deal, np.minimum(np.minimum(1 + extra, MAX_UNITS), affordable), units).astype(np.int64)
 
-        surplus = (np.log(total) + top - outside) * self.category_price[category] / self.price_sensitivity[idx]
+        surplus = (logsum - outside) * self.category_price[category] / self.price_sensitivity[idx]
         seen = np.where(valid, x, 0.0).sum(axis=1) / np.maximum(valid.sum(axis=1), 1)
         observed = np.where(bought, x_paid, np.where(valid.any(axis=1), seen, ref[:, 0]))
         self.reference[idx, category] += cp.reference_smoothing * (observed - self.reference[idx, category])
@@ -311,6 +304,24 @@ class ConsumerPopulation(mesa.Agent):
 
     def step(self) -> None:
         """Consumers act through the model's hourly phases (``shop``/``experience``)."""
+
+
+def logit_choice(utility: np.ndarray, outside: np.ndarray, uniform: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Multinomial logit with an outside option, decided by one uniform draw per row.
+
+    ``utility`` is (rows, options) with -inf for unavailable options. Returns whether an
+    inside option was chosen, which one, and the log-sum of all exponentiated utilities
+    (the expected maximum utility, for consumer surplus).
+    """
+    top = np.maximum(utility.max(axis=1), outside)
+    exp_inside = np.exp(utility - top[:, None])
+    exp_outside = np.exp(outside - top)
+    total = exp_outside + exp_inside.sum(axis=1)
+    r = uniform * total  # [0, exp_outside) is the outside option, then each inside option in turn
+    bought = r >= exp_outside
+    cum = np.cumsum(exp_inside, axis=1) + exp_outside[:, None]
+    slot = np.minimum((cum < r[:, None]).sum(axis=1), utility.shape[1] - 1)
+    return bought, slot, np.log(total) + top
 
 
 def _beta_with_mean(rng: np.random.Generator, mean: np.ndarray | float, concentration: float, n: int) -> np.ndarray:

@@ -1,0 +1,71 @@
+"""Calendar: season hours, diurnal profile, festival formats, pre-sale periods."""
+
+import datetime as dt
+
+import numpy as np
+import pytest
+
+from sim.calendar import DIURNAL, build_calendar, festival_windows
+from sim.params import build_params
+
+START, END = dt.date(2026, 10, 15), dt.date(2026, 11, 30)
+
+
+def hour_of(day: dt.date, hour: int = 0) -> int:
+    return (day - START).days * 24 + hour
+
+
+def test_diurnal_profile_has_mean_one_and_an_evening_peak():
+    assert DIURNAL.mean() == pytest.approx(1.0)
+    assert DIURNAL.argmax() in (20, 21, 22)
+    assert DIURNAL[0] > DIURNAL[3]  # the midnight rush beats the small hours
+
+
+def test_single_day_window_and_presale():
+    (w,) = festival_windows("single_day", START, END)
+    assert (w.start, w.end) == (hour_of(dt.date(2026, 11, 11)), hour_of(dt.date(2026, 11, 12)))
+    assert w.deposit_start == hour_of(dt.date(2026, 10, 21))
+
+
+def test_two_waves_have_two_presales_and_continuous_has_none():
+    first, second = festival_windows("two_waves", START, END)
+    assert (first.start, first.end) == (hour_of(dt.date(2026, 11, 1)), hour_of(dt.date(2026, 11, 4)))
+    assert first.deposit_start == hour_of(dt.date(2026, 10, 21))
+    assert (second.start, second.deposit_start) == (hour_of(dt.date(2026, 11, 11)), hour_of(dt.date(2026, 11, 4)))
+    (cont,) = festival_windows("continuous", START, END)
+    assert cont.end - cont.start == 11 * 24 and not cont.has_presale
+    assert festival_windows("none", START, END) == []
+
+
+def test_windows_are_clipped_to_the_season():
+    (w,) = festival_windows("continuous", START, dt.date(2026, 11, 5))
+    assert w.end == hour_of(dt.date(2026, 11, 6))
+
+
+def test_calendar_arrays_follow_the_format():
+    cal = build_calendar(build_params({"festival.format": "single_day", "season.warmup_days": 0}))
+    assert cal.n_hours == 47 * 24 and cal.season_hours == cal.n_hours
+    open_ = hour_of(dt.date(2026, 11, 11))
+    assert (cal.window == 0).sum() == 24 and cal.window[open_] == 0
+    assert cal.discount[open_] == pytest.approx(0.3)
+    assert cal.festival_period == (open_, open_ + 24)
+    # opening burst and a deadline spike: first and last hour beat the middle of the window
+    fa = cal.festival_activity[open_ : open_ + 24]
+    assert fa[0] > fa[12] and fa[-1] > fa[12] and fa.min() >= 3.0
+    assert (cal.deposit_for == 0).sum() == open_ - hour_of(dt.date(2026, 10, 21))
+    assert cal.hours_to_open[open_ - 5] == 5 and np.isinf(cal.hours_to_open[open_ + 30])
+    assert cal.weekday[0] == START.weekday()
+
+
+def test_warmup_shifts_hours_but_not_dates():
+    cal = build_calendar(build_params({"season.warmup_days": 14}))
+    assert cal.season_start == 14 * 24
+    assert str(cal.timestamps()[0]) == "2026-10-15T00"
+    assert cal.festival_period[0] == cal.season_start + hour_of(dt.date(2026, 11, 11))
+
+
+def test_none_format_is_measured_over_the_single_day_dates():
+    none = build_calendar(build_params({"festival.format": "none"}))
+    single = build_calendar(build_params({"festival.format": "single_day"}))
+    assert none.festival_period == single.festival_period
+    assert (none.window == -1).all() and (none.festival_activity == 1).all()

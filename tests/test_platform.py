@@ -1,0 +1,78 @@
+"""Each platform policy's exposure allocation."""
+
+import numpy as np
+import pytest
+
+from sim.agents.platform import (
+    SMALL, gmv_rank_weights, normalise_within, quality_feedback_weights, reserve_for_small,
+)
+from sim.model import Double11Model
+from sim.params import build_params
+
+
+class Book:
+    def __init__(self, **cols):
+        self.__dict__.update({k: np.asarray(v, dtype=float) for k, v in cols.items()})
+        self.n = len(next(iter(cols.values())))
+
+
+def test_gmv_rank_is_more_than_proportional_and_counts_ads():
+    book = Book(recent_gmv=[1, 2, 4], ad_spend=[0, 0, 0])
+    w = gmv_rank_weights(book, ad_weight=3.0, exponent=1.5)
+    assert w[2] / w[1] == pytest.approx(2**1.5) and w[1] / w[0] == pytest.approx(2**1.5)
+    with_ads = gmv_rank_weights(Book(recent_gmv=[1, 2, 4], ad_spend=[1, 0, 0]), ad_weight=3.0, exponent=1.0)
+    assert with_ads[0] / with_ads[2] == pytest.approx(1.0)
+
+
+def test_quality_feedback_follows_the_experience_score():
+    book = Book(rating=[0.9, 0.5, 0.2], return_rate=[0.02, 0.1, 0.4], service=[0.9, 0.6, 0.3])
+    w = quality_feedback_weights(book, strength=6.0)
+    assert w[0] > w[1] > w[2] and w.max() == pytest.approx(1.0)
+
+
+def test_small_brand_reserve_lifts_small_share_per_category():
+    category = np.array([0, 0, 0, 1, 1])
+    archetype = np.array([0, SMALL, 2, 0, SMALL])
+    weights = np.array([8.0, 1.0, 1.0, 3.0, 1.0])
+    out = reserve_for_small(weights, category, archetype, reserve=0.4)
+    share = normalise_within(out, category, 2)
+    assert share[1] == pytest.approx(0.4) and share[4] == pytest.approx(0.4)
+    assert share[0] / share[2] == pytest.approx(8.0)   # the others keep their relative order
+    assert np.bincount(category, share) == pytest.approx([1.0, 1.0])
+    # a reserve below the natural share changes nothing
+    assert reserve_for_small(weights, category, archetype, reserve=0.05) == pytest.approx(weights)
+
+
+def platform_after_a_week(policy: str):
+    model = Double11Model(build_params({"consumers.n": 2000, "platform.policy": policy, "season.warmup_days": 7}), seed=3)
+    for _ in range(24 * 7):
+        model.step()
+    model.platform.step()
+    return model
+
+
+@pytest.mark.parametrize("policy", ["gmv_rank", "quality_feedback", "small_brand_boost", "gmv_rank+quality_feedback+subsidy"])
+def test_exposure_is_a_distribution_within_each_category(policy):
+    model = platform_after_a_week(policy)
+    book, exposure = model.brand_book, model.platform.exposure
+    assert (exposure > 0).all()
+    assert np.bincount(book.category, exposure) == pytest.approx(np.ones(model.n_categories))
+
+
+def test_quality_feedback_shows_good_brands_more_than_gmv_rank_does():
+    gmv = platform_after_a_week("gmv_rank")
+    qf = platform_after_a_week("quality_feedback")
+    book = gmv.brand_book
+    low = book.archetype == 2
+    assert qf.platform.exposure[low].sum() < gmv.platform.exposure[low].sum()
+
+
+def test_subsidy_applies_only_inside_windows():
+    model = Double11Model(build_params({"consumers.n": 500, "platform.policy": "subsidy", "season.warmup_days": 0}), seed=1)
+    cal = model.calendar
+    model.hour = int(np.flatnonzero(cal.window == -1)[0])
+    model.platform.step()
+    assert model.platform.subsidy_rate == 0.0
+    model.hour = int(np.flatnonzero(cal.window >= 0)[0])
+    model.platform.step()
+    assert model.platform.subsidy_rate == pytest.approx(model.params.platform.subsidy_rate)
