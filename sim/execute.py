@@ -313,6 +313,7 @@ def dask_client(cluster: str, workers: int, options: dict[str, Any] | None = Non
     """A Dask client for ``cluster`` (see :func:`execute`); clusters it starts, it also stops."""
     from distributed import Client, LocalCluster
 
+    check_cluster(cluster)
     options = dict(options or {})
     if cluster == "local":
         local = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, **options)
@@ -321,10 +322,14 @@ def dask_client(cluster: str, workers: int, options: dict[str, Any] | None = Non
     elif cluster in JOBQUEUE_KINDS:
         with jobqueue_cluster(cluster, options) as jq, Client(jq) as client:
             yield client
-    elif "://" in cluster:
+    else:
         with Client(cluster, **options) as client:
             yield client
-    else:
+
+
+def check_cluster(cluster: str | None) -> None:
+    """Reject a ``cluster`` value before any work starts (one line, for the command line)."""
+    if cluster is not None and cluster not in ("local", *JOBQUEUE_KINDS) and "://" not in cluster:
         raise ValueError(f"cluster: expected 'local', 'slurm', 'pbs' or a scheduler address like tcp://host:8786 (got {cluster!r})")
 
 

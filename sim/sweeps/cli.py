@@ -1,0 +1,93 @@
+"""``python run.py sweep FILE [options]``: argument parsing and one-line errors.
+
+Every mistake a user can make on the command line or in the file (missing file,
+malformed TOML, unknown key, NaN, a negative size) ends as ``error: ...`` on stderr and
+exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any, NoReturn, Sequence
+
+from .runner import run_sweep
+from .spec import SweepError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise SweepError(message)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer (got {text!r})") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer (got {text!r})")
+    return value
+
+
+def parse_assignments(items: Sequence[str], option: str) -> dict[str, Any]:
+    """``key=value`` pairs; values read as TOML (numbers, booleans, dates, lists), else as plain strings."""
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        if not sep or not key.strip():
+            raise SweepError(f"{option} {item!r}: expected KEY=VALUE")
+        try:
+            value = tomllib.loads(f"v = {text.strip()}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = text.strip()
+        out[key.strip()] = value
+    return out
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="run.py sweep", description="Run a parameter sweep, sensitivity analysis or replication study.")
+    p.add_argument("file", type=Path, help="sweep file (TOML), e.g. scenarios/sweeps/grid_formats.toml")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a base parameter (dotted key), repeatable")
+    p.add_argument("--reps", type=_positive, help="replications per design point (overrides the file)")
+    p.add_argument("--samples", type=_positive, help="base sample size for lhs/sobol/morris (overrides the file)")
+    p.add_argument("--workers", type=_positive, help="worker processes (default: all cores; 1 = in this process)")
+    p.add_argument("--cluster", metavar="ADDRESS|local|slurm|pbs",
+                   help="run on Dask: a scheduler address (tcp://host:8786), a LocalCluster, or a SLURM/PBS cluster")
+    p.add_argument("--cluster-option", action="append", default=[], metavar="KEY=VALUE",
+                   help="SLURM/PBS setting (queue, account, cores, memory, walltime, jobs, ...), repeatable")
+    p.add_argument("--chunk-size", type=_positive, help="runs per chunk (default: ~4 chunks per worker, at most 32)")
+    p.add_argument("--out", type=Path, help="output folder (default results/sweep-<name>-<timestamp>)")
+    p.add_argument("--resume", type=Path, metavar="DIR", help="continue an interrupted sweep in DIR (same file and options)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return p
+
+
+def sweep_main(argv: Sequence[str] | None = None) -> int:
+    """Entry point for ``run.py sweep``; ``argv`` is the arguments after ``sweep``. Returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = build_parser().parse_args(argv)
+        if args.out is not None and args.resume is not None:
+            raise SweepError("--out and --resume: give one (a resumed sweep writes into its own folder)")
+        out = run_sweep(args.file, overrides=parse_assignments(args.set, "--set"), reps=args.reps, samples=args.samples,
+                        workers=args.workers, cluster=args.cluster, out_dir=args.out, resume_dir=args.resume,
+                        progress=not args.no_progress, chunk_size=args.chunk_size,
+                        cluster_options=parse_assignments(args.cluster_option, "--cluster-option"),
+                        argv=["sweep", *argv])
+    except (ValueError, OSError) as exc:  # SweepError, ParameterError, ScenarioError, bad cluster settings
+        print(f"error: {_one_line(exc)}", file=sys.stderr)
+        raise SystemExit(2) from None
+    except KeyboardInterrupt:
+        print("interrupted: finished chunks are saved; continue with the same command plus --resume DIR "
+              "(the folder printed above)", file=sys.stderr)
+        raise SystemExit(130) from None
+    print(out)
+    return 0
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__

@@ -1,0 +1,145 @@
+"""Run a sweep end to end: spec -> design -> executor (with a resumable store) -> outputs.
+
+The output folder is the unit of resumption: it holds the store's chunk files and a
+manifest with the resolved spec, so ``--resume DIR`` can check it is continuing the same
+sweep, run only the missing task indices, and rebuild every table and figure.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import platform
+import sys
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import pandas as pd
+
+from ..execute import JOBQUEUE_KINDS, Outcome, ResultStore, RunFn, check_cluster, execute, outcome_rows
+from ..metrics import RUN_METRICS
+from ..report.manifest import command_line, git_commit, now, versions
+from .analysis import point_means, sensitivity
+from .design import DESIGN_POINT, REPLICATION, Design, design_table, design_tasks, make_design
+from .report import report_blocks, response_figure, sensitivity_figure, write_report
+from .spec import SweepError, SweepSpec, load_spec
+
+RESULTS_DIR = Path("results")
+MANIFEST = "manifest.json"
+EXTRA_PACKAGES = ("SALib", "distributed", "dask-jobqueue")  # beyond what every results folder records
+
+
+def run_sweep(
+    path_or_spec: str | Path | Mapping[str, Any] | SweepSpec,
+    *,
+    overrides: Mapping[str, Any] | None = None,
+    reps: int | None = None,
+    samples: int | None = None,
+    workers: int | None = None,
+    cluster: str | None = None,
+    out_dir: str | Path | None = None,
+    resume_dir: str | Path | None = None,
+    progress: bool = True,
+    chunk_size: int | None = None,
+    cluster_options: Mapping[str, Any] | None = None,
+    run_fn: RunFn | None = None,
+    argv: Sequence[str] | None = None,
+) -> Path:
+    """Run every design point x replication and write the sweep's folder; returns its path.
+
+    ``resume_dir`` continues an interrupted sweep of the same spec (tasks already stored
+    are not re-run). ``run_fn`` replaces ``run_model`` (tests, custom models); ``argv`` is
+    the command line recorded in the manifest (``run.py`` arguments).
+    """
+    spec = path_or_spec if isinstance(path_or_spec, SweepSpec) else load_spec(
+        path_or_spec, overrides=overrides, reps=reps, samples=samples)
+    check_cluster(cluster)
+    out = _prepare_dir(spec, out_dir, resume_dir)
+    design = make_design(spec)
+    tasks, invalid = design_tasks(spec, design)
+    facts = {"command": command_line(argv), "started": now(),
+             "resumed": resume_dir is not None, "workers": workers, "cluster": cluster, **provenance()}
+    write_manifest(out, spec, facts)
+    options = {**spec.cluster, **(cluster_options or {})} if cluster in JOBQUEUE_KINDS else dict(cluster_options or {})
+    store = ResultStore(out, keep_hourly=spec.keep_hourly)
+    facts["runs_executed"] = len(tasks) - len(store.completed_indices() & {t.index for t in tasks})
+    if progress:
+        print(f"sweep {spec.name}: {len(design)} design points x {spec.replications} replications, "
+              f"{facts['runs_executed']} runs to do -> {out}", file=sys.stderr)
+    t0 = time.perf_counter()
+    outcomes = execute(tasks, workers=workers, cluster=cluster, chunk_size=chunk_size, keep_hourly=spec.keep_hourly,
+                       progress=progress, store=store, run_fn=run_fn, cluster_options=options or None)
+    facts["wall_seconds"] = time.perf_counter() - t0
+    facts["finished"] = now()
+    write_outputs(out, spec, design, outcomes + invalid, facts)
+    return out
+
+
+def _prepare_dir(spec: SweepSpec, out_dir: str | Path | None, resume_dir: str | Path | None) -> Path:
+    if resume_dir is not None:
+        out = Path(resume_dir)
+        manifest = out / MANIFEST
+        if not manifest.is_file():
+            raise SweepError(f"--resume {out}: not a sweep folder (no {MANIFEST})")
+        saved = json.loads(manifest.read_text(encoding="utf-8")).get("spec")
+        if saved != json.loads(json.dumps(spec.to_dict())):
+            raise SweepError(f"--resume {out}: the sweep spec differs from the one that folder was started with "
+                             "(same file, --set, --reps and --samples are needed)")
+        return out
+    if out_dir is None:
+        out = RESULTS_DIR / f"sweep-{spec.name}-{dt.datetime.now():%Y%m%d-%H%M%S}"
+    else:
+        out = Path(out_dir)
+    if out.exists() and any(out.iterdir()):
+        raise SweepError(f"--out {out}: folder exists and is not empty (use --resume {out} to continue it)")
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def write_outputs(out: Path, spec: SweepSpec, design: Design, outcomes: list[Outcome], facts: dict[str, Any]) -> None:
+    """design.csv, runs.csv, failures.csv, sensitivity.csv, figures/, report.md/.html, manifest.json."""
+    runs = runs_table(outcomes, design.keys)
+    design_table(spec, design).to_csv(out / "design.csv", index=False)
+    runs.to_csv(out / "runs.csv", index=False)
+    failed = runs[runs["error"].notna()]
+    failed[[DESIGN_POINT, REPLICATION, "index", "seed", *design.keys, "error"]].to_csv(out / "failures.csv", index=False)
+    means = point_means(runs, spec.outcomes, len(design))
+    table, notes = sensitivity(design, means)
+    table.to_csv(out / "sensitivity.csv", index=False)
+    figures = [sensitivity_figure(table, spec.method, out / "figures" / "sensitivity.png")]
+    figures += [response_figure(design, runs, means, o, out / "figures" / f"response-{o}.png") for o in spec.outcomes]
+    facts.update(runs=len(runs), failed=len(failed), replications=spec.replications, root_seed=spec.root_seed,
+                 seeds=spec.seeds, notes=notes)
+    if facts.get("wall_seconds") and facts.get("runs_executed"):
+        facts["runs_per_minute"] = 60 * facts["runs_executed"] / facts["wall_seconds"]
+    write_report(out, report_blocks(name=spec.name, description=spec.description, method=spec.method, design=design,
+                                    runs=runs, table=table, notes=notes, figures=figures, facts=facts))
+    write_manifest(out, spec, facts)
+
+
+def runs_table(outcomes: Sequence[Outcome], keys: Sequence[str]) -> pd.DataFrame:
+    """runs.csv: design point, replication, index, seed, parameter values, every metric, error."""
+    rows = outcome_rows(outcomes)
+    ids = [DESIGN_POINT, REPLICATION, "index", "seed", *keys]
+    extra = [c for c in rows.columns if c not in {*ids, *RUN_METRICS, "counterfactual", "error"}]
+    return rows.reindex(columns=[*ids, *RUN_METRICS, *extra, "error"])
+
+
+def write_manifest(out: Path, spec: SweepSpec, facts: dict[str, Any]) -> None:
+    manifest = {"name": spec.name, "source": spec.source, "root_seed": spec.root_seed, "spec": spec.to_dict(), **facts}
+    tmp = out / f".{MANIFEST}.tmp"
+    tmp.write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
+    tmp.replace(out / MANIFEST)
+
+
+def provenance() -> dict[str, Any]:
+    """Package versions (with the sweep's own engines) and git commit: enough to reproduce the numbers."""
+    packages = versions()
+    for name in EXTRA_PACKAGES:
+        try:
+            packages[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            packages[name] = "not installed"
+    return {"platform": platform.platform(), "packages": packages, "git": git_commit()}
