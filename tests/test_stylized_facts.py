@@ -1,0 +1,111 @@
+"""The five stylized facts of MODEL.md, with the default parameters, over replications.
+
+Arms share seeds (common random numbers), so comparisons are paired by replication.
+"""
+
+import datetime as dt
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from sim.calendar import festival_windows
+from sim.runs import run_model
+
+N = 4000
+SEEDS = range(4)
+START, END = dt.date(2026, 10, 15), dt.date(2026, 11, 30)
+
+
+def runs(fmt: str, policy: str = "gmv_rank", counterfactual: bool = True):
+    return [run_model({"consumers.n": N, "festival.format": fmt, "platform.policy": policy}, seed=s,
+                      counterfactual=counterfactual) for s in SEEDS]
+
+
+@pytest.fixture(scope="module")
+def formats():
+    return {fmt: runs(fmt) for fmt in ("single_day", "two_waves", "continuous")}
+
+
+@pytest.fixture(scope="module")
+def policies(formats):
+    out = {"gmv_rank": formats["single_day"]}
+    for policy in ("quality_feedback", "small_brand_boost"):
+        out[policy] = runs("single_day", policy, counterfactual=False)
+    return out
+
+
+def metric(results, name):
+    return np.array([r.summary[name] for r in results])
+
+
+def positive_with_confidence(x):
+    """The one-sided 95% lower bound of the mean is above zero."""
+    lower = x.mean() - stats.t.ppf(0.95, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))
+    return lower > 0
+
+
+@pytest.mark.parametrize("fmt", ["single_day", "two_waves"])
+def test_fact1_dip_before_and_slump_after_the_festival(formats, fmt):
+    assert positive_with_confidence(metric(formats[fmt], "pre_festival_dip"))
+    assert positive_with_confidence(metric(formats[fmt], "post_festival_slump"))
+
+
+def opening_bursts(results, fmt):
+    windows = festival_windows(fmt, START, END)
+    bursts = []
+    for r in results:
+        orders = r.hourly["orders"].to_numpy()
+        bursts.append([(orders[w.start], orders[w.start - 1], orders[w.start + 1 : w.end].mean()) for w in windows])
+    return np.array(bursts)  # (runs, windows, [first hour, hour before, rest of window])
+
+
+def test_fact2_orders_burst_in_a_windows_first_hour_most_under_single_day(formats):
+    peaks = {}
+    for fmt in ("single_day", "two_waves", "continuous"):
+        b = opening_bursts(formats[fmt], fmt)
+        assert (b[:, :, 0] > 3 * b[:, :, 1]).all(), fmt      # a burst at the opening ...
+        assert (b[:, :, 0] > b[:, :, 2]).all(), fmt          # ... above the rest of the window
+        peaks[fmt] = b[:, :, 0].max(axis=1)
+    assert (peaks["single_day"] > peaks["two_waves"]).all()
+    assert (peaks["single_day"] > peaks["continuous"]).all()
+
+
+@pytest.mark.parametrize("fmt", ["two_waves", "continuous"])
+def test_fact3_multi_day_formats_spread_the_load(formats, fmt):
+    single, multi = formats["single_day"], formats[fmt]
+    for name in ("peak_to_mean", "mean_delivery_delay_h", "p95_delivery_delay_h"):
+        assert positive_with_confidence(metric(single, name) - metric(multi, name)), name
+    assert (metric(multi, "gmv_festival") >= metric(single, "gmv_festival")).all()
+
+
+def test_fact4_gmv_rank_concentrates_the_market_over_the_season(policies):
+    for r in policies["gmv_rank"]:
+        daily = r.hourly["hhi_24h"].to_numpy()[23::24]
+        assert daily[-7:].mean() > daily[:7].mean()
+
+
+def test_fact4_quality_feedback_sells_better_goods_than_gmv_rank(policies):
+    gmv, qf = policies["gmv_rank"], policies["quality_feedback"]
+    assert positive_with_confidence(metric(qf, "quality_weighted_share") - metric(gmv, "quality_weighted_share"))
+    assert positive_with_confidence(metric(gmv, "low_quality_share") - metric(qf, "low_quality_share"))
+
+
+def test_fact5_small_brand_boost_raises_small_brands_share(policies):
+    gain = metric(policies["small_brand_boost"], "small_brand_share") - metric(policies["gmv_rank"], "small_brand_share")
+    assert positive_with_confidence(gain)
+
+
+def test_fact5_small_brands_adapt_faster(formats):
+    """Small brands' discounts move more from day to day, and after the festival they work
+    off their excess stock faster than big groups do (averaged over replications)."""
+    last_close = festival_windows("continuous", START, END)[-1].end // 24
+    moves, corrections = {"small": [], "big": []}, {"small": [], "big": []}
+    for r in formats["continuous"]:
+        daily = r.hourly.iloc[23::24]
+        for a in moves:
+            moves[a].append(np.abs(np.diff(daily[f"discount_arch_{a}"])).mean())
+            cover = daily[f"stock_cover_arch_{a}"].to_numpy()[last_close:]
+            corrections[a].append(1 - cover[-1] / cover.max())
+    assert np.mean(moves["small"]) > np.mean(moves["big"])
+    assert np.mean(corrections["small"]) > np.mean(corrections["big"])
