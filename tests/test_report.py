@@ -156,7 +156,7 @@ def test_rebuild_report_from_disk_gives_same_text(result, tmp_path):
 
 def test_headline_cells_formatting():
     h = Headline("gmv_festival", "a", 2.5e9, 3e8, 1e8, 5e8, 0.0004, False)
-    assert h.cells() == ["GMV, festival period", "a", "¥2.50 bn", "+¥300.0 m", "+¥100.0 m to +¥500.0 m", "<0.001",
+    assert h.cells() == ["festival-period GMV", "a", "¥2.50 bn", "+¥300.0 m", "+¥100.0 m to +¥500.0 m", "<0.001",
                          "clearly better"]
 
 

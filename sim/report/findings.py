@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .labels import HEADLINE, fmt_diff, fmt_p, fmt_pct, fmt_value, info
+from .labels import HEADLINE, fmt_diff, fmt_p, fmt_pct, fmt_value, info, p_text
 
 FORMAT_KEY, POLICY_KEY = "festival.format", "platform.policy"
 FORMAT_METRICS = ("gmv_festival", "gmv_incremental", "peak_to_mean", "mean_delivery_delay_h", "p95_delivery_delay_h",
@@ -79,7 +79,7 @@ def effect_sentence(row: pd.Series) -> str:
     """'+¥1.2 bn (95% CI … to …; +3.1%; p=0.002)' with a plain-language verdict."""
     m = row["metric"]
     ci = f"95% CI {fmt_diff(m, row['diff_ci_low'])} to {fmt_diff(m, row['diff_ci_high'])}"
-    core = f"{info(m).label} {fmt_diff(m, row['diff'])} ({ci}; {fmt_pct(row['diff_rel'])}; p={fmt_p(row['p_value'])})"
+    core = f"{info(m).label} {fmt_diff(m, row['diff'])} ({ci}; {fmt_pct(row['diff_rel'])}; {p_text(row['p_value'])})"
     if not _separated(row["diff_ci_low"], row["diff_ci_high"]):
         return core + " — no clear difference"
     better = info(m).better * row["diff"]
@@ -105,11 +105,28 @@ def factor_section(comparison: pd.DataFrame, arms_meta: pd.DataFrame, reference:
     bullets = []
     ref_level = arms_meta.set_index("arm").loc[reference, key]
     for arm in one_factor_arms(arms_meta, reference, key):
-        rows = comparison[comparison["arm"] == arm]
-        parts = [effect_sentence(rows[rows["metric"] == m].iloc[0]) for m in metrics if (rows["metric"] == m).any()]
+        rows = comparison[(comparison["arm"] == arm) & comparison["diff"].notna()]
+        parts = [effect_sentence(rows[rows["metric"] == m].iloc[0]) for m in metrics
+                 if (rows["metric"] == m).any() and informative(comparison, m)]
         level = arms_meta.set_index("arm").loc[arm, key]
         bullets.append(f"**{level}** instead of {ref_level} (arm {arm}): " + "; ".join(parts) + ".")
     return bullets
+
+
+def informative(comparison: pd.DataFrame, metric: str) -> bool:
+    """False for a metric that is the same constant in every arm (e.g. subsidy cost when no arm subsidises)."""
+    means = comparison.loc[comparison["metric"] == metric, "mean"].dropna()
+    return means.nunique() > 1
+
+
+def clear_effects(comparison: pd.DataFrame, arm: str) -> tuple[list[str], list[str]]:
+    """Metrics on which ``arm`` is clearly better / clearly worse than the reference (95% CI excludes 0)."""
+    directional = comparison["metric"].map(lambda m: info(m).better != 0).astype(bool)
+    rows = comparison[(comparison["arm"] == arm) & directional]
+    sep = rows[[_separated(lo, hi) for lo, hi in zip(rows["diff_ci_low"], rows["diff_ci_high"])]]
+    good = [m for m, d in zip(sep["metric"], sep["diff"]) if d * info(m).better > 0]
+    bad = [m for m, d in zip(sep["metric"], sep["diff"]) if d * info(m).better < 0]
+    return good, bad
 
 
 def festival_arms(arms_meta: pd.DataFrame) -> list[str]:
@@ -122,12 +139,8 @@ def festival_arms(arms_meta: pd.DataFrame) -> list[str]:
 def tradeoffs(comparison: pd.DataFrame, reference: str, arms: list[str]) -> list[str]:
     """Per arm, the metrics on which it is clearly better and clearly worse than the reference."""
     out = []
-    directional = comparison[[info(m).better != 0 for m in comparison["metric"]]]
-    directional = directional[directional["arm"].isin(arms) & (directional["arm"] != reference)]
-    for arm, rows in directional.groupby("arm", sort=False):
-        sep = rows[[_separated(lo, hi) for lo, hi in zip(rows["diff_ci_low"], rows["diff_ci_high"])]]
-        good = [m for m, d in zip(sep["metric"], sep["diff"]) if d * info(m).better > 0]
-        bad = [m for m, d in zip(sep["metric"], sep["diff"]) if d * info(m).better < 0]
+    for arm in [a for a in dict.fromkeys(comparison["arm"]) if a in arms and a != reference]:
+        good, bad = clear_effects(comparison, arm)
         if not good and not bad:
             out.append(f"**{arm}**: no metric differs clearly from {reference}.")
             continue
@@ -140,7 +153,8 @@ def tradeoffs(comparison: pd.DataFrame, reference: str, arms: list[str]) -> list
 
 
 def _labels(metrics: list[str]) -> str:
-    return ", ".join(info(m).label for m in metrics)
+    return "; ".join(info(m).label for m in metrics) if any("," in info(m).label for m in metrics) else \
+        ", ".join(info(m).label for m in metrics)
 
 
 def arms_metadata(runs: pd.DataFrame) -> pd.DataFrame:

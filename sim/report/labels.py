@@ -19,11 +19,11 @@ class MetricInfo:
 
 
 METRICS: dict[str, MetricInfo] = {
-    "gmv_total": MetricInfo("GMV, season", "yuan", +1),
-    "gmv_festival": MetricInfo("GMV, festival period", "yuan", +1),
+    "gmv_total": MetricInfo("season GMV", "yuan", +1),
+    "gmv_festival": MetricInfo("festival-period GMV", "yuan", +1),
     "gmv_incremental": MetricInfo("incremental GMV vs no festival", "yuan", +1),
     "gmv_festival_lift": MetricInfo("festival-period GMV lift vs no festival", "share", +1),
-    "orders_total": MetricInfo("orders, season", "count", +1),
+    "orders_total": MetricInfo("season orders", "count", +1),
     "peak_orders_per_hour": MetricInfo("peak orders per hour", "count", -1),
     "peak_to_mean": MetricInfo("peak-to-mean hourly orders", "ratio", -1),
     "pre_festival_dip": MetricInfo("pre-festival dip", "share", -1),
@@ -115,6 +115,12 @@ def fmt_p(p: float) -> str:
     if p is None or not math.isfinite(p):
         return "n/a"
     return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def p_text(p: float) -> str:
+    """'p<0.001' or 'p=0.013' for running text."""
+    s = fmt_p(p)
+    return "p " + s if s == "n/a" else ("p" + s if s.startswith("<") else "p=" + s)
 
 
 def _yuan(v: float) -> str:

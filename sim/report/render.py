@@ -16,9 +16,9 @@ from typing import Any
 
 import pandas as pd
 
-from .findings import (FORMAT_KEY, FORMAT_METRICS, HEADLINE_COLUMNS, POLICY_KEY, POLICY_METRICS, arms_metadata,
+from .findings import (FORMAT_KEY, clear_effects, FORMAT_METRICS, HEADLINE_COLUMNS, POLICY_KEY, POLICY_METRICS, arms_metadata,
                        factor_section, festival_arms, headlines, tradeoffs)
-from .labels import CONSOLE, fmt_diff, fmt_p, fmt_value, info
+from .labels import CONSOLE, fmt_diff, fmt_value, info, p_text
 from .tables import ok_runs
 
 
@@ -62,7 +62,7 @@ def build_blocks(ctx: ReportContext, runs: pd.DataFrame, comparison: pd.DataFram
 
     heads = headlines(comparison, meta)
     blocks.append(Block("h2", "The answers"))
-    blocks.append(Block("p", _lead_paragraph(heads, ctx.reference)))
+    blocks.append(Block("p", _lead_paragraph(heads, ctx.reference, comparison)))
     blocks.append(Block("table", header=HEADLINE_COLUMNS, items=[h.cells() for h in heads]))
 
     for key, metrics, heading in ((FORMAT_KEY, FORMAT_METRICS, "Festival format"),
@@ -89,7 +89,7 @@ def build_blocks(ctx: ReportContext, runs: pd.DataFrame, comparison: pd.DataFram
     return blocks
 
 
-def _lead_paragraph(heads: list, reference: str) -> str:
+def _lead_paragraph(heads: list, reference: str, comparison: pd.DataFrame) -> str:
     wins = [h for h in heads if not h.is_reference and h.separated and h.diff * info(h.metric).better > 0]
     holds = [h for h in heads if h.is_reference]
     parts = []
@@ -97,8 +97,13 @@ def _lead_paragraph(heads: list, reference: str) -> str:
     for h in wins:
         by_arm.setdefault(h.arm, []).append(h)
     for arm, hs in sorted(by_arm.items(), key=lambda kv: -len(kv[1])):
-        effects = ", ".join(f"{info(h.metric).label} {fmt_diff(h.metric, h.diff)} (p={fmt_p(h.p_value)})" for h in hs)
-        parts.append(f"**{arm}** is best on {len(hs)} of the headline metrics: {effects}.")
+        effects = ", ".join(f"{info(h.metric).label} {fmt_diff(h.metric, h.diff)} ({p_text(h.p_value)})" for h in hs)
+        text = f"**{arm}** is best on {len(hs)} of the headline metrics, against {reference}: {effects}."
+        worse = clear_effects(comparison, arm)[1]
+        if worse:
+            text += (" The price: it is clearly worse on "
+                     + ", ".join(f"{info(m).label} ({fmt_diff(m, _diff(comparison, arm, m))})" for m in worse) + ".")
+        parts.append(text)
     if holds:
         parts.append(f"The reference **{reference}** itself is best on "
                      + ", ".join(info(h.metric).label for h in holds) + ".")
@@ -107,6 +112,10 @@ def _lead_paragraph(heads: list, reference: str) -> str:
         parts.append("No arm is clearly better than the reference on " + ", ".join(info(h.metric).label for h in unclear)
                      + " (the best arm's interval includes zero).")
     return " ".join(parts) or "No headline metric could be computed."
+
+
+def _diff(comparison: pd.DataFrame, arm: str, metric: str) -> float:
+    return float(comparison[(comparison["arm"] == arm) & (comparison["metric"] == metric)]["diff"].iloc[0])
 
 
 def _online_offline(comparison: pd.DataFrame, meta: pd.DataFrame) -> list[Block]:
