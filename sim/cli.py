@@ -71,8 +71,8 @@ def _seed(text: str) -> int:
     return value
 
 
-def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--seed", type=_seed, help="root seed (replication r runs on derive_seed(seed, r))")
+def _common(p: argparse.ArgumentParser, seed_help: str) -> None:
+    p.add_argument("--seed", type=_seed, help=seed_help)
     p.add_argument("--set", action="append", metavar="KEY=VALUE", dest="sets",
                    help="override a parameter, e.g. --set consumers.n=5000 (repeatable; see `run.py params`)")
     p.add_argument("--out", type=Path, help="output folder (default results/<scenario>-<timestamp>)")
@@ -83,11 +83,13 @@ def scenario_parser() -> argparse.ArgumentParser:
                 "Other commands: once, list, params, sweep, report (run.py COMMAND -h).")
     p.add_argument("scenario", nargs="?", default=DEFAULT_SCENARIO, help="scenario file or shipped name (default double11)")
     p.add_argument("--reps", type=_positive_int, help="replications per arm (default: the scenario's)")
-    _common(p)
+    _common(p, "root seed: replication r of every arm runs on derive_seed(seed, r) (default: the scenario's)")
     p.add_argument("--workers", type=_positive_int, default=os.cpu_count() or 1,
                    help="parallel processes on this machine (default: all cores); results do not depend on it")
     p.add_argument("--arms", help="comma-separated subset of arms to run")
     p.add_argument("--reference", help="arm the others are compared with (default: the scenario's)")
+    p.add_argument("--cluster", help="run on Dask instead of local processes: 'local' or a scheduler address "
+                   "(tcp://host:port)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p
 
@@ -95,7 +97,7 @@ def scenario_parser() -> argparse.ArgumentParser:
 def once_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="run.py once", description="One model run (no counterfactual): print its summary, write runs.csv "
                 "and the hourly series.")
-    _common(p)
+    _common(p, f"the run's seed (default {DEFAULT_SEED})")
     return p
 
 
@@ -115,6 +117,13 @@ def default_out(name: str) -> Path:
     return out
 
 
+def _out_dir(path: Path | None) -> Path | None:
+    """Check an --out folder before any run, so a typo does not cost the whole computation."""
+    if path is not None and path.exists() and not path.is_dir():
+        raise UsageError(f"--out {path}: exists and is not a folder")
+    return path
+
+
 def cmd_scenario(argv: Sequence[str]) -> int:
     from .report import comparison_text, write_results
     from .report.manifest import now
@@ -125,12 +134,13 @@ def cmd_scenario(argv: Sequence[str]) -> int:
     arms = [a.strip() for a in args.arms.split(",") if a.strip()] if args.arms else None
     scenario = scenario.with_options(replications=args.reps, seed=args.seed, overrides=parse_set(args.sets),
                                      arms=arms, reference=args.reference)
-    out = args.out or default_out(scenario.name)
+    out = _out_dir(args.out) or default_out(scenario.name)
     n_runs = len(scenario.arms) * scenario.replications
     print(f"{scenario.name}: {len(scenario.arms)} arms x {scenario.replications} replications = {n_runs} runs "
           f"on {args.workers} worker(s), reference {scenario.reference}", flush=True)
     started = now()
-    result = run_scenario(scenario, workers=args.workers, progress=not args.no_progress)
+    extra = {"cluster": args.cluster} if args.cluster else {}
+    result = run_scenario(scenario, workers=args.workers, progress=not args.no_progress, **extra)
     paths = write_results(result, out, argv=list(argv), workers=args.workers, started=started)
     print()
     print(comparison_text(result.comparison, scenario.reference))
@@ -150,7 +160,7 @@ def cmd_once(argv: Sequence[str]) -> int:
     overrides = parse_set(args.sets)
     params = build_params(overrides)
     seed = DEFAULT_SEED if args.seed is None else args.seed
-    out = args.out or default_out("once")
+    out = _out_dir(args.out) or default_out("once")
     started = now()
     t0 = time.perf_counter()
     task = Task(index=0, params=params, seed=seed, counterfactual=False, labels={"arm": "once", "replication": 0})
@@ -215,7 +225,10 @@ def cmd_report(argv: Sequence[str]) -> int:
     from .report import rebuild_report
 
     args = report_parser().parse_args(argv)
-    paths = rebuild_report(args.folder)
+    try:
+        paths = rebuild_report(args.folder)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     print(f"Report: {paths['report_html']}")
     return 0
 
