@@ -76,11 +76,6 @@ class Fulfilment:
         self.preorders: dict[int, list[Requests]] = defaultdict(list)  # window -> pending pre-orders
         self.last = HourFigures()
 
-    def brand_arrays(self) -> dict[str, np.ndarray]:
-        book = self.model.brand_book
-        return {"quality": book.quality, "service": book.service, "rating": book.rating,
-                "list_price": book.list_price, "inventory": book.inventory}
-
     def settle(self, sessions: Sessions, offer: Offer) -> None:
         model = self.model
         figures = HourFigures()
@@ -111,7 +106,8 @@ class Fulfilment:
             return
         model = self.model
         window = int(model.calendar.deposit_for[model.hour])
-        presale_subsidy = offer.discount[-1] - np.maximum(model.brand_book.discount, model.params.festival.discount * model.brand_book.participation)
+        book = model.brand_book
+        presale_subsidy = offer.discount[-1] - np.maximum(book.discount, model.params.festival.discount * book.participation)
         pre = Requests(
             sessions.consumer[mask], sessions.category[mask], sessions.brand[mask], sessions.units[mask],
             sessions.price[mask], sessions.venue[mask], sessions.delay_h[mask],

@@ -19,13 +19,14 @@ from .agents.consumers import HOURS_PER_WEEK, ConsumerPopulation, Offer
 from .agents.platform import Platform
 from .agents.venues import OnlineVenue, Venue
 from .calendar import DIURNAL, build_calendar
-from .catalog import CATEGORIES, CATEGORY_INDEX, OFFLINE_VENUES, TIERS
+from .catalog import CATEGORIES, CATEGORY_INDEX, OFFLINE_VENUES, TIERS, category_array
 from .fulfilment import Fulfilment
 from .metrics import Recorder
 from .params import Params
 
 PHASES = ("activity", "choice", "fulfilment", "brands", "platform", "recording")
 POPUP_LEAD_DAYS = 7  # pop-up stores open this long before the first window
+MAX_DISCOUNT = 0.95  # brand, festival and subsidy discounts together never exceed this
 
 
 class Double11Model(mesa.Model):
@@ -46,6 +47,7 @@ class Double11Model(mesa.Model):
 
         self.brand_book, self.brands = create_brands(self, params, init_market, params.consumers.n)
         self.cat_brands = _brands_by_category(self.brand_book.category, self.n_categories)
+        self._category_price = category_array("price")
         self.consumers = ConsumerPopulation(self, params, init_consumers, choices)
         self.consumers.seed_loyalty(self.cat_brands, self.brand_book.forecast, init_consumers)
         self.online = OnlineVenue(
@@ -127,13 +129,15 @@ class Double11Model(mesa.Model):
         cal, fp, h = self.calendar, self.params.festival, self.hour
         book, cp = self.brand_book, self.params.consumers
         festival = cal.discount[h] * book.participation
-        groups = len(self.venues) + 2
-        discount = np.empty((groups, book.n))
+        discount = np.empty((len(self.venues) + 2, book.n))
         discount[0] = np.maximum(book.discount, festival) + self.platform.subsidy_rate
         for v, venue in enumerate(self.venues, start=1):
             discount[v] = np.maximum(book.discount, venue.integration * festival)
         presale_subsidy = self.params.platform.subsidy_rate if "subsidy" in self.platform.policies else 0.0
         discount[-1] = np.maximum(book.discount, fp.discount * book.participation) + presale_subsidy
+        discount = np.minimum(discount, MAX_DISCOUNT)
+        price = book.list_price * (1 - discount)
+        price_index = price / self._category_price[book.category]
 
         online_cum = _cumulative_by_category(self.platform.exposure[None, :], self.cat_brands)[0]
         self._cum_weights[0] = self._cum_weights[-1] = online_cum
@@ -150,8 +154,14 @@ class Double11Model(mesa.Model):
         offline_boost = 1.0 + (self.params.venues.festival_offline_pull * integration if in_window else 0.0)
         to_open = cal.hours_to_open[h]
         waiting = (not in_window) and 0 < to_open <= cp.anticipation_days * 24
+        f32 = np.float32
         return Offer(
-            discount=discount, cum_weights=self._cum_weights, carried=self.carried,
+            discount=discount.astype(f32), price=price.astype(f32), price_index=price_index.astype(f32),
+            log_price_index=np.log(price_index).astype(f32),
+            available=self.carried & (book.inventory >= 1),
+            appeal=(cp.service_weight * book.service + cp.rating_weight * (book.rating - 0.5)).astype(f32),
+            quality=book.quality.astype(f32),
+            cum_weights=self._cum_weights.reshape(-1, self.cat_brands.shape[1]).astype(np.float32), cat_brands=self.cat_brands,
             online_rate=base * cal.festival_activity[h],
             offline_rate=base * offline_boost if open_now.any() else 0.0,
             venue_cum=venue_cum, venue_capacity=np.array([v.capacity for v in self.venues]),
@@ -177,7 +187,7 @@ class Double11Model(mesa.Model):
         offer = self.offer()
         idx, online = self.consumers.activate(offer)
         t3 = clock()
-        sessions = self.consumers.shop(idx, online, offer, self.fulfilment.brand_arrays(), self.cat_brands)
+        sessions = self.consumers.shop(idx, online, offer)
         t4 = clock()
         self.fulfilment.settle(sessions, offer)
         self.online.step()

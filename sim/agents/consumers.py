@@ -70,11 +70,21 @@ class Sessions:
 
 @dataclass
 class Offer:
-    """What the market shows this hour: per venue group, brand discounts and sampling tables."""
+    """What the market shows this hour, as small per-(venue group, brand) tables.
 
-    discount: np.ndarray       # (groups, brands): 0 online, 1.. offline venues, last = pre-sale
-    cum_weights: np.ndarray    # (groups, categories, max brands per category), cumulative
-    carried: np.ndarray        # (groups, brands) bool
+    Groups: 0 = online, 1.. = offline venues, last = pre-sale offers. Tables are computed
+    once per hour so the per-session work is gathers, not recomputation.
+    """
+
+    discount: np.ndarray       # (groups, brands) discount depth off list price
+    price: np.ndarray          # (groups, brands) unit price, yuan
+    price_index: np.ndarray    # (groups, brands) price / the category's typical price
+    log_price_index: np.ndarray
+    available: np.ndarray      # (groups, brands) bool: carried there and in stock
+    appeal: np.ndarray         # (brands,) service and rating part of utility
+    quality: np.ndarray        # (brands,)
+    cum_weights: np.ndarray    # (groups x categories, max brands) cumulative sampling weights
+    cat_brands: np.ndarray     # (categories, max brands) brand indices, -1 padded
     online_rate: float         # session rate of a fully online consumer this hour
     offline_rate: float        # session rate of a fully offline consumer this hour
     venue_cum: np.ndarray      # (tiers, categories, offline venues) cumulative choice weights
@@ -82,6 +92,10 @@ class Offer:
     anticipation: float        # utility of waiting for an announced festival (0 if none)
     presale: bool              # deposits are being taken this hour
     expected_delay_h: float
+
+    @property
+    def n_groups(self) -> int:
+        return self.price.shape[0]
 
 
 class ConsumerPopulation(mesa.Agent):
@@ -106,8 +120,10 @@ class ConsumerPopulation(mesa.Agent):
         self.aware = rng.random(n) < cp.festival_awareness
         self.need_rate = (category_array("need_per_week") / HOURS_PER_WEEK).astype(np.float32)
         # In a steady state a consumer is anywhere between two purchases of one unit.
-        self.need = rng.uniform(0.0, 1.2, (n, n_cat)).astype(np.float32)
-        self.last_hour = np.zeros(n, dtype=np.int32)
+        # Need grows linearly, so it is stored as its value at hour 0 (``need_base``):
+        # need(t) = need_base + rate * t costs nothing to keep up to date for idle consumers.
+        self.need_base = rng.uniform(0.0, 1.2, (n, n_cat)).astype(np.float32)
+        self.last_hour = np.zeros(n, dtype=np.int32)  # when the wallet was last brought up to date
         self.loyal = np.full((n, n_cat), -1, dtype=np.int16)
         self.reference = np.full((n, n_cat), 0.95, dtype=np.float32)
         self.satisfaction = np.full(n, 0.7, dtype=np.float32)
@@ -130,7 +146,7 @@ class ConsumerPopulation(mesa.Agent):
         return self.n
 
     def consumer(self, i: int) -> Consumer:
-        need = self.need[i] + (self.model.hour - self.last_hour[i]) * self.need_rate
+        need = self.need_now(np.array([i]))[0]
         names = [c.name for c in CATEGORIES]
         return Consumer(
             index=i, tier=TIERS[self.tier[i]], weekly_budget=float(self.weekly_budget[i]),
@@ -160,8 +176,7 @@ class ConsumerPopulation(mesa.Agent):
         lam_max = 1.5 * max(lam_on, lam_off)  # satisfaction factor is at most 1.5
         if lam_max <= 0:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=bool)
-        k = rng.poisson(self.n * min(lam_max, 1.0))
-        idx = np.unique(rng.integers(0, self.n, k))
+        idx = bernoulli_indices(rng, self.n, min(lam_max, 1.0))
         pref = self.online_preference[idx]
         on = pref * lam_on
         rate = (on + (1 - pref) * lam_off) * (0.5 + self.satisfaction[idx])
@@ -172,18 +187,22 @@ class ConsumerPopulation(mesa.Agent):
         return idx, online
 
     def _catch_up(self, idx: np.ndarray) -> None:
-        """Bring need and savings of the active consumers up to this hour."""
-        elapsed = (self.model.hour - self.last_hour[idx]).astype(np.float32)
+        """Bring the savings of the active consumers up to this hour."""
         self.wallet[idx] = self._wallet_now(idx)
-        self.need[idx] += elapsed[:, None] * self.need_rate
         self.last_hour[idx] = self.model.hour
 
+    def need_now(self, idx: np.ndarray, category: np.ndarray | None = None) -> np.ndarray:
+        """Units needed now: all categories per consumer, or one category per consumer."""
+        growth = self.need_rate * np.float32(self.model.hour)
+        if category is None:
+            return self.need_base[idx] + growth
+        return self.need_base[idx, category] + growth[category]
+
     # --- choice ---------------------------------------------------------------------
-    def shop(self, idx: np.ndarray, online: np.ndarray, offer: Offer, brand_arrays: dict[str, np.ndarray],
-             cat_brands: np.ndarray) -> Sessions:
+    def shop(self, idx: np.ndarray, online: np.ndarray, offer: Offer) -> Sessions:
         """Sessions of the active consumers: category, venue, consideration set, logit choice."""
         rng = self.draws
-        need = self.need[idx]
+        need = self.need_now(idx)
         positive = np.maximum(need, 0)
         total = positive.sum(axis=1)
         has_need = total > 0
@@ -201,8 +220,8 @@ class ConsumerPopulation(mesa.Agent):
         presale = np.zeros(idx.size, dtype=bool)
         if offer.presale:
             presale = (venue == 0) & (rng.random(idx.size) < self.model.params.festival.presale_reach)
-        group = np.where(presale, offer.discount.shape[0] - 1, venue)
-        return self._choose(idx, category, venue, group, presale, offer, brand_arrays, cat_brands)
+        group = np.where(presale, offer.n_groups - 1, venue)
+        return self._choose(idx, category, venue, group, presale, offer)
 
     def _pick_venue(self, offer: Offer, tier: np.ndarray, category: np.ndarray) -> np.ndarray:
         """Offline venue among those open in the consumer's tier with the category; 0 (online) if none."""
@@ -219,46 +238,57 @@ class ConsumerPopulation(mesa.Agent):
         self.turned_away = int((~admitted).sum())
         return idx[admitted], category[admitted], venue[admitted]
 
-    def _choose(self, idx, category, venue, group, presale, offer: Offer, b: dict[str, np.ndarray], cat_brands) -> Sessions:
-        cp, rng = self.params, self.draws
-        k, s = idx.size, cp.consideration_size
-        # Consideration set: s draws weighted by exposure (online) or shelf (offline), plus the loyal brand.
-        cum = offer.cum_weights[group, category]                       # (k, max brands)
-        draws = (cum[:, None, :] < rng.random((k, s))[:, :, None]).sum(axis=2)
+    def _consider(self, idx: np.ndarray, category: np.ndarray, group: np.ndarray, offer: Offer) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Consideration sets: s draws weighted by exposure (online) or shelf (offline), plus the loyal brand.
+
+        Returns options (k, s + 1), whether each is a distinct available option, and the loyal brand.
+        """
+        k, s = idx.size, self.params.consideration_size
+        slots = offer.cat_brands.shape[1]
+        cum = offer.cum_weights[group * offer.cat_brands.shape[0] + category]   # (k, slots)
+        u = self.draws.random((k, s), dtype=np.float32)
+        pos = np.zeros((k, s), dtype=np.int64)
+        for j in range(slots - 1):  # inverse CDF: count the cumulative weights below the draw
+            pos += cum[:, j : j + 1] < u
         options = np.empty((k, s + 1), dtype=np.int64)
-        options[:, :s] = cat_brands[category[:, None], np.minimum(draws, cat_brands.shape[1] - 1)]
+        options[:, :s] = offer.cat_brands[category[:, None], pos]
         loyal = self.loyal[idx, category].astype(np.int64)
         options[:, s] = loyal
         valid = options >= 0
-        valid[:, s] &= offer.carried[group, np.maximum(loyal, 0)]
         for j in range(1, s + 1):
-            valid[:, j] &= ~(options[:, j : j + 1] == options[:, :j]).any(axis=1)
+            for i in range(j):
+                valid[:, j] &= options[:, j] != options[:, i]
         options = np.where(valid, options, 0)
+        valid &= offer.available.ravel()[group[:, None] * offer.available.shape[1] + options]
+        return options, valid, loyal
 
-        discount = np.minimum(offer.discount[group[:, None], options], 0.95)
-        price = b["list_price"][options] * (1 - discount)
+    def _choose(self, idx, category, venue, group, presale, offer: Offer) -> Sessions:
+        cp, rng = self.params, self.draws
+        k = idx.size
+        options, valid, loyal = self._consider(idx, category, group, offer)
+        flat = group[:, None] * offer.price.shape[1] + options
+        price = offer.price.ravel()[flat]
+        discount = offer.discount.ravel()[flat]
+        x = offer.price_index.ravel()[flat]
         wallet = self.wallet[idx]
-        valid &= (price <= wallet[:, None]) & (b["inventory"][options] >= 1)  # sold-out items are not shown
-        x = price / self.category_price[category][:, None]
-        ref = self.reference[idx, category][:, None]
-        gain = ref - x
-        reference_term = cp.reference_weight * gain * np.where(gain < 0, cp.loss_aversion, 1.0)
-        ps = self.price_sensitivity[idx][:, None]
+        valid &= price <= wallet[:, None]
+        ref = self.reference[idx, category]
+        gain = ref[:, None] - x
+        reference_term = np.float32(cp.reference_weight) * gain * np.where(gain < 0, np.float32(cp.loss_aversion), np.float32(1))
         utility = (
-            self.quality_sensitivity[idx][:, None] * b["quality"][options]
-            + cp.service_weight * b["service"][options]
-            + cp.rating_weight * (b["rating"][options] - 0.5)
-            - ps * np.log(x)
+            self.quality_sensitivity[idx][:, None] * offer.quality[options]
+            + offer.appeal[options]
+            - self.price_sensitivity[idx][:, None] * offer.log_price_index.ravel()[flat]
             + reference_term
-            + cp.loyalty_bonus * (options == loyal[:, None])
-            + cp.deal_weight * self.deal_proneness[idx][:, None] * discount
+            + np.float32(cp.loyalty_bonus) * (options == loyal[:, None])
+            + np.float32(cp.deal_weight) * self.deal_proneness[idx][:, None] * discount
         )
-        delay_h = np.where(venue == 0, offer.expected_delay_h, 0.0)
-        utility -= (cp.delay_aversion * delay_h / 24.0)[:, None]
+        delay_h = np.where(venue == 0, np.float32(offer.expected_delay_h), np.float32(0))
+        utility -= (np.float32(cp.delay_aversion / 24.0) * delay_h)[:, None]
         # Waiting is attractive while little of a unit is needed: log need, 0 at one full unit.
-        need = np.clip(self.need[idx, category], 1e-3, NEED_CAP)
-        outside = cp.outside_utility - cp.need_weight * np.log(need)
-        outside += np.where(self.aware[idx] & ~presale, offer.anticipation, 0.0)
+        need = np.clip(self.need_now(idx, category), 1e-3, NEED_CAP)
+        outside = np.float32(cp.outside_utility) - np.float32(cp.need_weight) * np.log(need)
+        outside += np.where(self.aware[idx] & ~presale, np.float32(offer.anticipation), np.float32(0))
 
         utility = np.where(valid, utility, -np.inf)
         bought, slot, logsum = logit_choice(utility, outside, rng.random(k))
@@ -275,15 +305,16 @@ class ConsumerPopulation(mesa.Agent):
         units = np.where(deal, np.minimum(np.minimum(1 + extra, MAX_UNITS), affordable), units).astype(np.int64)
 
         surplus = (logsum - outside) * self.category_price[category] / self.price_sensitivity[idx]
-        seen = np.where(valid, x, 0.0).sum(axis=1) / np.maximum(valid.sum(axis=1), 1)
-        observed = np.where(bought, x_paid, np.where(valid.any(axis=1), seen, ref[:, 0]))
-        self.reference[idx, category] += cp.reference_smoothing * (observed - self.reference[idx, category])
+        n_seen = valid.sum(axis=1)
+        seen = np.where(valid, x, 0.0).sum(axis=1) / np.maximum(n_seen, 1)
+        observed = np.where(bought, x_paid, np.where(n_seen > 0, seen, ref))
+        self.reference[idx, category] = ref + np.float32(cp.reference_smoothing) * (observed - ref)
         return Sessions(idx, category, venue, presale, brand, units, paid, depth, delay_h, surplus)
 
     # --- experience -----------------------------------------------------------------
     def commit(self, idx: np.ndarray, category: np.ndarray, units: np.ndarray, spend: np.ndarray) -> None:
         """A purchase or pre-order: need falls by the units, the wallet by the money."""
-        np.subtract.at(self.need, (idx, category), units.astype(np.float32))
+        np.subtract.at(self.need_base, (idx, category), units.astype(np.float32))
         np.subtract.at(self.wallet, idx, spend.astype(np.float32))
 
     def experience(self, idx: np.ndarray, category: np.ndarray, brand: np.ndarray, outcome: np.ndarray) -> None:
@@ -304,6 +335,22 @@ class ConsumerPopulation(mesa.Agent):
 
     def step(self) -> None:
         """Consumers act through the model's hourly phases (``shop``/``experience``)."""
+
+
+def bernoulli_indices(rng: np.random.Generator, n: int, p: float) -> np.ndarray:
+    """Sorted indices of n independent Bernoulli(p) trials that succeed, in O(successes).
+
+    Gaps between successes are geometric, so idle consumers are never touched.
+    """
+    if p >= 1.0:
+        return np.arange(n)
+    expected = n * p
+    gaps = rng.geometric(p, int(expected + 6 * np.sqrt(expected) + 16))
+    positions = np.cumsum(gaps) - 1
+    while positions[-1] < n:  # rare: draw more gaps until past the end
+        more = np.cumsum(rng.geometric(p, int(np.sqrt(expected) + 16))) + positions[-1]
+        positions = np.concatenate([positions, more])
+    return positions[positions < n]
 
 
 def logit_choice(utility: np.ndarray, outside: np.ndarray, uniform: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
