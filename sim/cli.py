@@ -47,6 +47,11 @@ def parse_set(items: Sequence[str] | None) -> dict[str, Any]:
             value = raw
         if isinstance(value, float) and not math.isfinite(value):
             raise UsageError(f"--set {key}: must be a finite number (got {raw})")
+        try:  # each value on its own, so the message points at --set (combinations are checked later)
+            build_params({key: value})
+        except ParameterError as exc:
+            if str(exc).startswith(f"{key}:"):  # about this key itself, not a combination with others
+                raise UsageError(f"--set {exc}") from None
         out[key] = value
     return out
 
@@ -125,16 +130,16 @@ def _out_dir(path: Path | None) -> Path | None:
 
 
 def cmd_scenario(argv: Sequence[str]) -> int:
-    from .report import comparison_text, write_results
-    from .report.manifest import now
-    from .scenarios import run_scenario
-
     args = scenario_parser().parse_args(argv)
     scenario = load_scenario(args.scenario)
     arms = [a.strip() for a in args.arms.split(",") if a.strip()] if args.arms else None
     scenario = scenario.with_options(replications=args.reps, seed=args.seed, overrides=parse_set(args.sets),
                                      arms=arms, reference=args.reference)
     out = _out_dir(args.out) or default_out(scenario.name)
+    from .report import comparison_text, write_results  # heavy imports only once the input is known good
+    from .report.manifest import now
+    from .scenarios import run_scenario
+
     n_runs = len(scenario.arms) * scenario.replications
     print(f"{scenario.name}: {len(scenario.arms)} arms x {scenario.replications} replications = {n_runs} runs "
           f"on {args.workers} worker(s), reference {scenario.reference}", flush=True)
