@@ -99,7 +99,8 @@ class ResultStore:
     """Chunk files under ``dir/chunks/``: one summary parquet per chunk (+ hourly if kept).
 
     A chunk's summary file is written last and atomically (tmp file + ``os.replace``), so
-    its presence means the whole chunk is on disk; resume trusts only those files.
+    its presence means the whole chunk is on disk; resume trusts only those files. One job
+    writes to a store at a time.
     """
 
     def __init__(self, directory: str | os.PathLike[str], keep_hourly: bool = True) -> None:
@@ -107,6 +108,8 @@ class ResultStore:
         self.chunks = self.dir / "chunks"
         self.keep_hourly = keep_hourly
         self.chunks.mkdir(parents=True, exist_ok=True)
+        for stale in self.chunks.glob(".*.tmp"):  # a writer killed mid-write (SIGKILL skips its cleanup)
+            stale.unlink(missing_ok=True)
 
     def _summary_files(self) -> list[Path]:
         return sorted(self.chunks.glob("runs-*.parquet"))

@@ -268,3 +268,44 @@ def test_cli_bad_input_is_one_error_line_and_exit_2(tmp_path, capsys, monkeypatc
     assert exc.value.code == 2
     assert len(err.splitlines()) == 1 and err.startswith("error: ") and message in err, err
     assert not (tmp_path / "results").exists()
+
+
+@pytest.mark.slow
+def test_killed_cli_sweep_resumes_to_the_same_runs(tmp_path):
+    """A real `run.py sweep` killed with SIGKILL mid-way, then resumed, equals an uninterrupted sweep."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    root = Path(__file__).resolve().parent.parent
+    spec = tmp_path / "kill.toml"
+    spec.write_text('name = "kill"\nreplications = 2\ncounterfactual = false\noutcomes = ["gmv_festival"]\n'
+                    '[base]\n"consumers.n" = 300\n"brands.n" = 12\n"season.start" = 2026-10-25\n"season.end" = 2026-11-15\n'
+                    '[vary."festival.discount"]\nrange = [0.1, 0.5]\nsteps = 5\n')
+
+    def sweep(*args: str, **kwargs) -> subprocess.Popen:
+        cmd = [sys.executable, str(root / "run.py"), "sweep", str(spec), "--workers", "2", "--chunk-size", "1", "--no-progress", *args]
+        return subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, **kwargs)
+
+    killed = sweep("--out", str(tmp_path / "killed"), start_new_session=True)
+    chunks = tmp_path / "killed" / "chunks"
+    deadline = time.time() + 120
+    while len(list(chunks.glob("runs-*.parquet"))) < 3 and time.time() < deadline:
+        time.sleep(0.05)
+    os.killpg(killed.pid, signal.SIGKILL)
+    killed.wait()
+    done_before = {p.name for p in chunks.glob("runs-*.parquet")}
+    assert 3 <= len(done_before) < 10 and not (tmp_path / "killed" / "runs.csv").exists()
+    for path in chunks.glob("runs-*.parquet"):  # every visible chunk is complete
+        assert len(pd.read_parquet(path)) == 1
+
+    resumed = sweep("--resume", str(tmp_path / "killed"))
+    full = sweep("--out", str(tmp_path / "full"))
+    assert resumed.wait(timeout=300) == 0, resumed.stderr.read()
+    assert full.wait(timeout=300) == 0, full.stderr.read()
+    assert not list(chunks.glob(".*.tmp"))  # leftovers of the killed writer are cleared on resume
+    manifest = json.loads((tmp_path / "killed" / "manifest.json").read_text())
+    assert manifest["runs_executed"] == 10 - len(done_before)
+    pd.testing.assert_frame_equal(read(tmp_path / "killed", "runs.csv"), read(tmp_path / "full", "runs.csv"))

@@ -83,8 +83,8 @@ def _prepare_dir(spec: SweepSpec, out_dir: str | Path | None, resume_dir: str | 
         manifest = out / MANIFEST
         if not manifest.is_file():
             raise SweepError(f"--resume {out}: not a sweep folder (no {MANIFEST})")
-        saved = json.loads(manifest.read_text(encoding="utf-8")).get("spec")
-        if saved != json.loads(json.dumps(spec.to_dict())):
+        saved = json.loads(manifest.read_text(encoding="utf-8")).get("spec") or {}
+        if _identity(saved) != _identity(json.loads(json.dumps(spec.to_dict()))):
             raise SweepError(f"--resume {out}: the sweep spec differs from the one that folder was started with "
                              "(same file, --set, --reps and --samples are needed)")
         return out
@@ -96,6 +96,11 @@ def _prepare_dir(spec: SweepSpec, out_dir: str | Path | None, resume_dir: str | 
         raise SweepError(f"--out {out}: folder exists and is not empty (use --resume {out} to continue it)")
     out.mkdir(parents=True, exist_ok=True)
     return out
+
+
+def _identity(spec: dict[str, Any]) -> dict[str, Any]:
+    """The parts of a spec that decide which runs exist and what they compute (not name, text or cluster)."""
+    return {k: v for k, v in spec.items() if k not in ("name", "description", "cluster")}
 
 
 def write_outputs(out: Path, spec: SweepSpec, design: Design, outcomes: list[Outcome], facts: dict[str, Any]) -> None:
