@@ -336,7 +336,8 @@ def check_cluster(cluster: str | None) -> None:
         raise ValueError(f"cluster: expected 'local', 'slurm', 'pbs' or a scheduler address like tcp://host:8786 (got {cluster!r})")
 
 
-JOBQUEUE_KEYS = ("queue", "account", "cores", "processes", "memory", "walltime", "jobs", "job_extra_directives", "job_script_prologue", "local_directory", "interface")
+JOBQUEUE_KEYS = ("queue", "account", "cores", "processes", "memory", "walltime", "jobs", "job_extra_directives",
+                 "job_script_prologue", "local_directory", "log_directory", "interface", "python")
 
 
 @contextmanager

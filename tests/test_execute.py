@@ -146,3 +146,15 @@ def test_real_model_tiny_runs_identical_in_process_and_pool():
     pooled = execute(tasks, workers=2, progress=False, keep_hourly=False)
     assert all(o.ok for o in serial), [o.error for o in serial]
     pd.testing.assert_frame_equal(as_frame(serial), as_frame(pooled))
+
+
+def test_cluster_settings_are_checked_before_any_work():
+    from sim.execute import check_cluster, jobqueue_cluster
+
+    for ok in (None, "local", "slurm", "pbs", "tcp://scheduler:8786"):
+        check_cluster(ok)
+    with pytest.raises(ValueError, match="cluster: expected"):
+        check_cluster("slurmm")
+    with pytest.raises(ValueError, match="unknown key\\(s\\) colour"):
+        with jobqueue_cluster("slurm", {"queue": "q", "colour": "red"}):
+            pass
