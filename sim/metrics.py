@@ -148,6 +148,10 @@ class Recorder:
         self.quality = book.quality.copy()
         self.archetype = book.archetype.copy()
 
+    def detach(self) -> None:
+        """Drop the reference to the model (and its consumer arrays) once the run is over."""
+        self.model = None  # type: ignore[assignment]
+
     # --- per-run metrics ----------------------------------------------------------------
     def period_sum(self, name: str, period: tuple[int, int]) -> float:
         """Real-scale total of a series over simulation hours [start, end)."""

@@ -157,3 +157,16 @@ def test_single_day_festival_gmv_is_on_the_2019_scale_at_any_resolution(n):
     gmv = np.mean([run_model({"consumers.n": n, "festival.format": "single_day"}, seed=s, counterfactual=False)
                    .summary["gmv_festival"] for s in range(2)])
     assert 268.4e9 / 2 <= gmv <= 268.4e9 * 2
+
+
+def test_memoised_baseline_gives_the_same_numbers_as_a_fresh_one():
+    import sim.runs as runs
+
+    params = {**SHORT, "festival.format": "two_waves"}
+    runs._BASELINES.clear()
+    fresh = run_model(params, seed=9).summary
+    assert len(runs._BASELINES) == 1
+    cached = run_model(params, seed=9).summary
+    none_arm = run_model({**params, "festival.format": "none"}, seed=9)
+    assert fresh == cached and len(runs._BASELINES) == 1   # the none arm reused the baseline
+    assert none_arm.summary["gmv_total"] == pytest.approx(fresh["gmv_total"] - fresh["gmv_incremental"])
