@@ -26,12 +26,16 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from .params import ParameterError, Params, build_params
+
+if TYPE_CHECKING:  # pandas is only needed once a scenario runs
+    import pandas as pd
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 DEFAULT_SCENARIO = "double11"
@@ -271,9 +275,9 @@ class ScenarioResult:
 
     scenario: Scenario
     outcomes: list[Any]
-    runs: Any            # pandas.DataFrame, one row per run
-    hourly: Any          # pandas.DataFrame, one row per run and hour (None if not kept)
-    comparison: Any      # pandas.DataFrame, per arm and metric
+    runs: "pd.DataFrame"            # one row per run
+    hourly: "pd.DataFrame | None"   # one row per run and hour (None if not kept)
+    comparison: "pd.DataFrame"      # per arm and metric
     wall_seconds: float = 0.0
     failures: list[dict[str, Any]] = field(default_factory=list)
 
@@ -289,6 +293,10 @@ def run_scenario(scenario: Scenario, *, workers: int | None = 1, progress: bool 
 
     t0 = time.perf_counter()
     kwargs: dict[str, Any] = dict(workers=workers, keep_hourly=keep_hourly, progress=progress, **execute_options)
+    if "chunk_size" not in kwargs and scenario.replications >= (workers or os.cpu_count() or 1):
+        # whole replications per chunk: the arms of a replication share their `none` baseline run,
+        # which run_model memoises per process (results do not depend on chunking)
+        kwargs["chunk_size"] = len(scenario.arms)
     if run_fn is not None:
         kwargs["run_fn"] = run_fn
     outcomes = execute(scenario.tasks(), **kwargs)

@@ -61,6 +61,7 @@ def scenario_manifest(scenario: Any, argv: Sequence[str] | None, *, started: str
         "root_seed": scenario.seed,
         "counterfactual": scenario.counterfactual,
         "seeds": [{"replication": r, "seed": scenario.run_seed(r)} for r in range(scenario.replications)],
+        "runs": [{"index": t.index, **t.labels, "seed": t.seed} for t in scenario.tasks()],
         "arms": describe_arms(scenario),
         "workers": workers,
         "started": started,
