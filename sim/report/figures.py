@@ -19,8 +19,9 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from scipy import stats  # noqa: E402
 
-from ..metrics import ARCHETYPES, VENUE_TYPES  # noqa: E402
+from ..metrics import ARCHETYPES  # noqa: E402
 from .findings import FORMAT_KEY, POLICY_KEY, arms_metadata  # noqa: E402
+from .venues import none_partner, venue_changes, venue_shares  # noqa: E402
 from .labels import info  # noqa: E402
 from .tables import ok_runs  # noqa: E402
 
@@ -92,21 +93,9 @@ def fig_hourly(hourly: pd.DataFrame, meta: pd.DataFrame, styles: dict, path: Pat
     return path.name, "Hourly GMV and orders per arm: the opening-hour burst of each window and the load it puts on the system."
 
 
-def _none_partner(meta: pd.DataFrame) -> dict[str, str]:
-    """For each festival arm, the `none` arm to compare with (same policy if there is one)."""
-    nones = meta[meta.get(FORMAT_KEY, pd.Series(dtype=str)) == "none"] if FORMAT_KEY in meta else meta.iloc[0:0]
-    if nones.empty:
-        return {}
-    partner = {}
-    for _, row in meta.iterrows():
-        same = nones[nones[POLICY_KEY] == row[POLICY_KEY]] if POLICY_KEY in meta else nones
-        partner[row["arm"]] = (same if not same.empty else nones)["arm"].iloc[0]
-    return partner
-
-
 def fig_daily_vs_none(hourly: pd.DataFrame, meta: pd.DataFrame, styles: dict, path: Path) -> Figure:
     daily = _daily(hourly, ["gmv"])
-    partner = _none_partner(meta)
+    partner = none_partner(meta)
     fig, ax = plt.subplots(figsize=(12, 5))
     festival_arms = [a for a in meta["arm"] if a in partner and a != partner[a]]
     if festival_arms:
@@ -196,32 +185,25 @@ def fig_hhi(hourly: pd.DataFrame, meta: pd.DataFrame, styles: dict, path: Path) 
 
 def fig_venues(hourly: pd.DataFrame, meta: pd.DataFrame, path: Path) -> Figure:
     arms = list(meta["arm"])
-    cols = [f"gmv_venue_{v}" for v in VENUE_TYPES if f"gmv_venue_{v}" in hourly]
-    totals = hourly.groupby(["arm", "replication"], observed=True)[cols].sum()
-    partner = _none_partner(meta)
-    festival_arms = [a for a in arms if a in partner and a != partner[a]]
-    if festival_arms:
-        changes = []
-        for arm in festival_arms:
-            own, base = totals.loc[arm], totals.loc[partner[arm]]
-            common = own.index.intersection(base.index)
-            changes.append((100 * (own.loc[common] / base.loc[common].replace(0, np.nan) - 1)).mean().rename(arm))
-        table = pd.DataFrame(changes)
+    table = venue_changes(hourly, meta)
+    if table is not None:
         title, unit, cmap = "Venue GMV change vs no festival, same seeds (%)", "%", "RdBu"
-        lim = np.nanmax(np.abs(table.to_numpy())) if table.size else 1.0
+        lim = float(np.nanmax(np.abs(table.to_numpy(dtype=float)))) if table.size else 1.0
         vmin, vmax = -lim, lim
     else:
-        table = totals.div(totals.sum(axis=1), axis=0).groupby("arm", observed=True).mean().reindex(arms) * 100
+        table = venue_shares(hourly).reindex(arms) * 100
         title, unit, cmap = "Share of season GMV by venue type (%)", "%", "Blues"
-        vmin, vmax = 0, float(np.nanmax(table.to_numpy())) if table.size else 1.0
-    table.columns = [c.removeprefix("gmv_venue_") for c in table.columns]
+        vmin, vmax = 0, float(np.nanmax(table.to_numpy(dtype=float))) if table.size else 1.0
     fig, ax = plt.subplots(figsize=(1.0 * len(table.columns) + 3, 0.4 * len(table) + 2.2))
     im = ax.imshow(table.to_numpy(dtype=float), cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")
     ax.set_xticks(range(len(table.columns)), table.columns, rotation=35, ha="right", fontsize=8)
     ax.set_yticks(range(len(table)), table.index, fontsize=8)
+    shares = venue_shares(hourly).reindex(index=table.index, columns=table.columns)
     for (i, j), v in np.ndenumerate(table.to_numpy(dtype=float)):
         if math.isfinite(v):
             ax.text(j, i, f"{v:.0f}{unit}" if abs(v) >= 10 else f"{v:.1f}{unit}", ha="center", va="center", fontsize=7)
+        elif shares.iloc[i, j] > 0:  # no sales without the festival (e.g. pop-up stores): a new channel
+            ax.text(j, i, "new", ha="center", va="center", fontsize=7, color="0.3")
     fig.colorbar(im, ax=ax, shrink=0.8)
     ax.set_title(title)
     _save(fig, path)

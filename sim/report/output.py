@@ -42,7 +42,7 @@ def write_report(out: Path, runs: pd.DataFrame, comparison: pd.DataFrame, hourly
     )
     figures_dir = out / "figures"
     figures = make_figures(runs, comparison, hourly, ctx.reference, figures_dir)
-    blocks = build_blocks(ctx, runs, comparison, figures)
+    blocks = build_blocks(ctx, runs, comparison, figures, hourly)
     (out / "report.md").write_text(to_markdown(blocks), encoding="utf-8")
     (out / "report.html").write_text(to_html(blocks, figures_dir), encoding="utf-8")
     return {"report_md": out / "report.md", "report_html": out / "report.html", "figures": figures_dir}

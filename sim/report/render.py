@@ -20,6 +20,7 @@ from .findings import (FORMAT_KEY, clear_effects, FORMAT_METRICS, HEADLINE_COLUM
                        factor_section, festival_arms, headlines, tradeoffs)
 from .labels import CONSOLE, fmt_diff, fmt_value, info, p_text
 from .tables import ok_runs
+from .venues import venue_changes
 
 
 @dataclass
@@ -45,7 +46,7 @@ class ReportContext:
 
 
 def build_blocks(ctx: ReportContext, runs: pd.DataFrame, comparison: pd.DataFrame,
-                 figures: list[tuple[str, str]]) -> list[Block]:
+                 figures: list[tuple[str, str]], hourly: pd.DataFrame | None = None) -> list[Block]:
     """The report's content, answers first."""
     done = ok_runs(runs)
     meta = arms_metadata(done if not done.empty else runs)
@@ -76,7 +77,7 @@ def build_blocks(ctx: ReportContext, runs: pd.DataFrame, comparison: pd.DataFram
         blocks += [Block("h2", "Trade-offs against the reference"),
                    Block("p", "Metrics whose 95% interval of the paired difference excludes zero."),
                    Block("ul", items=trade)]
-    blocks += _online_offline(comparison, meta)
+    blocks += _online_offline(comparison, meta, hourly, ctx.reference)
     blocks += [Block("h2", "Key metrics per arm"),
                Block("p", "Mean over replications with the 95% confidence interval; the full table is comparison.csv."),
                _arm_table(comparison, [a for a in meta["arm"]])]
@@ -118,8 +119,17 @@ def _diff(comparison: pd.DataFrame, arm: str, metric: str) -> float:
     return float(comparison[(comparison["arm"] == arm) & (comparison["metric"] == metric)]["diff"].iloc[0])
 
 
-def _online_offline(comparison: pd.DataFrame, meta: pd.DataFrame) -> list[Block]:
+def _online_offline(comparison: pd.DataFrame, meta: pd.DataFrame, hourly: pd.DataFrame | None,
+                    reference: str) -> list[Block]:
     items = []
+    changes = venue_changes(hourly, meta) if hourly is not None and not hourly.empty else None
+    if changes is not None and reference in changes.index:
+        row = changes.loc[reference].dropna().sort_values(ascending=False)
+        gain = [f"{v} ({c:+.1f}%)" for v, c in row.items() if c > 0]
+        loss = [f"{v} ({c:+.1f}%)" for v, c in row.items() if c < 0]
+        items.append(f"Against no festival, the reference arm {reference} moves season GMV towards "
+                     f"{', '.join(gain) or 'no venue type'} and away from {', '.join(loss) or 'no venue type'} "
+                     f"(mean over replications; all arms in the venue figure).")
     for metric in ("offline_gmv_lift", "online_share"):
         rows = comparison[(comparison["metric"] == metric) & comparison["mean"].notna()
                           & comparison["arm"].isin(festival_arms(meta))]
