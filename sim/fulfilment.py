@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .agents.consumers import Offer, Sessions
+from .agents.consumers import Sessions
 
 if TYPE_CHECKING:
     from .model import Double11Model
@@ -76,7 +76,7 @@ class Fulfilment:
         self.preorders: dict[int, list[Requests]] = defaultdict(list)  # window -> pending pre-orders
         self.last = HourFigures()
 
-    def settle(self, sessions: Sessions, offer: Offer) -> None:
+    def settle(self, sessions: Sessions) -> None:
         model = self.model
         figures = HourFigures()
         parts = []
@@ -85,7 +85,7 @@ class Fulfilment:
         if opening and self.preorders.get(window):
             parts.append(self._balances_due(window, figures))
         bought = sessions.bought
-        self._take_preorders(sessions, bought & sessions.presale, offer, figures)
+        self._take_preorders(sessions, bought & sessions.presale, figures)
         regular = bought & ~sessions.presale
         subsidy = np.where(sessions.venue == 0, model.platform.subsidy_rate, 0.0)
         parts.append(Requests(
@@ -101,17 +101,15 @@ class Fulfilment:
         self._account(requests.take(filled), figures)
         self.last = figures
 
-    def _take_preorders(self, sessions: Sessions, mask: np.ndarray, offer: Offer, figures: HourFigures) -> None:
+    def _take_preorders(self, sessions: Sessions, mask: np.ndarray, figures: HourFigures) -> None:
         if not mask.any():
             return
         model = self.model
         window = int(model.calendar.deposit_for[model.hour])
-        book = model.brand_book
-        presale_subsidy = offer.discount[-1] - np.maximum(book.discount, model.params.festival.discount * book.participation)
         pre = Requests(
             sessions.consumer[mask], sessions.category[mask], sessions.brand[mask], sessions.units[mask],
             sessions.price[mask], sessions.venue[mask], sessions.delay_h[mask],
-            presale_subsidy[sessions.brand[mask]], np.ones(int(mask.sum()), dtype=bool),
+            np.full(int(mask.sum()), model.platform.presale_subsidy_rate), np.ones(int(mask.sum()), dtype=bool),
         )
         self.preorders[window].append(pre)
         model.consumers.commit(pre.consumer, pre.category, pre.units, pre.units * pre.price)

@@ -133,8 +133,7 @@ class Double11Model(mesa.Model):
         discount[0] = np.maximum(book.discount, festival) + self.platform.subsidy_rate
         for v, venue in enumerate(self.venues, start=1):
             discount[v] = np.maximum(book.discount, venue.integration * festival)
-        presale_subsidy = self.params.platform.subsidy_rate if "subsidy" in self.platform.policies else 0.0
-        discount[-1] = np.maximum(book.discount, fp.discount * book.participation) + presale_subsidy
+        discount[-1] = np.maximum(book.discount, fp.discount * book.participation) + self.platform.presale_subsidy_rate
         discount = np.minimum(discount, MAX_DISCOUNT)
         price = book.list_price * (1 - discount)
         price_index = price / self._category_price[book.category]
@@ -189,7 +188,7 @@ class Double11Model(mesa.Model):
         t3 = clock()
         sessions = self.consumers.shop(idx, online, offer)
         t4 = clock()
-        self.fulfilment.settle(sessions, offer)
+        self.fulfilment.settle(sessions)
         self.online.step()
         t5 = clock()
         self.recorder.record(sessions)

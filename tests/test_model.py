@@ -26,9 +26,9 @@ def stepped_model():
     settle = model.fulfilment.settle
     stock_at_settlement = []
 
-    def watched_settle(sessions, offer):
+    def watched_settle(sessions):
         stock_at_settlement.append(book.inventory.copy())
-        settle(sessions, offer)
+        settle(sessions)
 
     model.fulfilment.settle = watched_settle
     for _ in range(model.calendar.n_hours):
@@ -131,6 +131,7 @@ def test_counterfactual_shares_the_population_and_none_is_its_own_baseline():
     single = run_model({**SHORT, "festival.format": "single_day"}, seed=2)
     lift = single.summary["gmv_festival_lift"]
     assert lift == pytest.approx(single.summary["gmv_festival"] - none.summary["gmv_festival"])
+    assert single.summary["platform_subsidy_cost"] == 0.0  # no subsidy policy, not a yuan of subsidy
     without = run_model({**SHORT, "festival.format": "single_day"}, seed=2, counterfactual=False)
     assert np.isnan(without.summary["gmv_incremental"]) and without.summary["gmv_total"] == single.summary["gmv_total"]
 

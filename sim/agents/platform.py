@@ -67,7 +67,9 @@ class Platform(mesa.Agent):
         self.settings = model.params.platform
         self.policies = self.settings.policies
         self.exposure = np.zeros(model.brand_book.n)
-        self.subsidy_rate = 0.0
+        self.subsidy_rate = 0.0   # extra discount online this hour
+        # Pre-sale offers promise the festival price, subsidy included.
+        self.presale_subsidy_rate = self.settings.subsidy_rate if "subsidy" in self.policies else 0.0
         self.subsidy_cost = 0.0
         self.commission = 0.0
 
