@@ -57,7 +57,20 @@ def sensitivity(design: Design, means: pd.DataFrame) -> tuple[pd.DataFrame, list
                 values = _ANALYSERS[design.method](design, y)
         for j, key in enumerate(design.keys):
             rows.append({"outcome": outcome, "parameter": key, **{c: float(values[c][j]) for c in COLUMNS[design.method]}})
-    return pd.DataFrame(rows, columns=["outcome", "parameter", *COLUMNS[design.method]]), notes
+    table = pd.DataFrame(rows, columns=["outcome", "parameter", *COLUMNS[design.method]])
+    return table, notes + _precision_notes(table, design.method)
+
+
+def _precision_notes(table: pd.DataFrame, method: str, widest: float = 0.1) -> list[str]:
+    """Flag Sobol estimates whose 95% intervals are too wide to rank parameters (too few samples)."""
+    if method != "sobol" or table.empty:
+        return []
+    wide = table.groupby("outcome", sort=False)["ST_conf"].max()
+    wide = wide[wide > widest]
+    if wide.empty:
+        return []
+    listed = ", ".join(f"{o} (ST_conf up to {v:.2f})" for o, v in wide.items())
+    return [f"Wide intervals for {listed}: raise --samples (runs grow with samples x (parameters + 2))."]
 
 
 def _problem(design: Design, y: np.ndarray) -> str | None:
