@@ -105,3 +105,15 @@ def test_example_script_uses_the_public_api():
     script = Path(__file__).resolve().parents[1] / "scenarios" / "compare_formats.py"
     tree = ast.parse(script.read_text())
     assert any(isinstance(n, ast.Import) and any(a.name == "sim" for a in n.names) for n in ast.walk(tree))
+
+
+def test_example_script_runs_end_to_end(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "scenarios" / "compare_formats.py"
+    res = subprocess.run([sys.executable, str(script), "--reps", "2", "--consumers", "800", "--workers", "2",
+                          "--out", str(tmp_path)], capture_output=True, text=True, timeout=240, cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert "gmv_festival" in res.stdout and (tmp_path / "report.html").is_file()
