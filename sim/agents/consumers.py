@@ -273,24 +273,26 @@ class ConsumerPopulation(mesa.Agent):
         wallet = self.wallet[idx]
         valid &= price <= wallet[:, None]
         ref = self.reference[idx, category]
+        f32 = np.float32
+        # Utility, built in place: quality, service and rating, price, gain/loss against the
+        # reference price, loyalty, deal appeal, expected delivery delay.
+        utility = offer.quality[options]
+        utility *= self.quality_sensitivity[idx][:, None]
+        utility += offer.appeal[options]
+        utility -= offer.log_price_index.ravel()[flat] * self.price_sensitivity[idx][:, None]
         gain = ref[:, None] - x
-        reference_term = np.float32(cp.reference_weight) * gain * np.where(gain < 0, np.float32(cp.loss_aversion), np.float32(1))
-        utility = (
-            self.quality_sensitivity[idx][:, None] * offer.quality[options]
-            + offer.appeal[options]
-            - self.price_sensitivity[idx][:, None] * offer.log_price_index.ravel()[flat]
-            + reference_term
-            + np.float32(cp.loyalty_bonus) * (options == loyal[:, None])
-            + np.float32(cp.deal_weight) * self.deal_proneness[idx][:, None] * discount
-        )
-        delay_h = np.where(venue == 0, np.float32(offer.expected_delay_h), np.float32(0))
-        utility -= (np.float32(cp.delay_aversion / 24.0) * delay_h)[:, None]
+        gain *= np.where(gain < 0, f32(cp.reference_weight * cp.loss_aversion), f32(cp.reference_weight))
+        utility += gain
+        utility += f32(cp.loyalty_bonus) * (options == loyal[:, None])
+        utility += discount * (f32(cp.deal_weight) * self.deal_proneness[idx])[:, None]
+        delay_h = np.where(venue == 0, f32(offer.expected_delay_h), f32(0))
+        utility -= (f32(cp.delay_aversion / 24.0) * delay_h)[:, None]
+        np.putmask(utility, ~valid, -np.inf)
         # Waiting is attractive while little of a unit is needed: log need, 0 at one full unit.
         need = np.clip(self.need_now(idx, category), 1e-3, NEED_CAP)
-        outside = np.float32(cp.outside_utility) - np.float32(cp.need_weight) * np.log(need)
-        outside += np.where(self.aware[idx] & ~presale, np.float32(offer.anticipation), np.float32(0))
+        outside = f32(cp.outside_utility) - f32(cp.need_weight) * np.log(need)
+        outside += np.where(self.aware[idx] & ~presale, f32(offer.anticipation), f32(0))
 
-        utility = np.where(valid, utility, -np.inf)
         bought, slot, logsum = logit_choice(utility, outside, rng.random(k))
         rows = np.arange(k)
         brand = np.where(bought, options[rows, slot], -1)
@@ -361,13 +363,14 @@ def logit_choice(utility: np.ndarray, outside: np.ndarray, uniform: np.ndarray) 
     (the expected maximum utility, for consumer surplus).
     """
     top = np.maximum(utility.max(axis=1), outside)
-    exp_inside = np.exp(utility - top[:, None])
+    cum = utility - top[:, None]
+    np.exp(cum, out=cum)
+    np.cumsum(cum, axis=1, out=cum)
     exp_outside = np.exp(outside - top)
-    total = exp_outside + exp_inside.sum(axis=1)
+    total = exp_outside + cum[:, -1]
     r = uniform * total  # [0, exp_outside) is the outside option, then each inside option in turn
     bought = r >= exp_outside
-    cum = np.cumsum(exp_inside, axis=1) + exp_outside[:, None]
-    slot = np.minimum((cum < r[:, None]).sum(axis=1), utility.shape[1] - 1)
+    slot = np.minimum((cum < (r - exp_outside)[:, None]).sum(axis=1), utility.shape[1] - 1)
     return bought, slot, np.log(total) + top
 
 
