@@ -14,8 +14,8 @@ import pytest
 
 from sim.metrics import RUN_METRICS
 from sim.runs import derive_seed
-from sim.sweeps import (Factor, SweepError, design_tasks, load_spec, make_design, run_sweep, sample_design,
-                        sensitivity, sweep_main)
+from sim.sweeps import (Factor, SweepError, design_tasks, load_spec, make_design, rebuild_sweep, run_sweep,
+                        sample_design, sensitivity, sweep_main)
 
 SHIPPED = sorted((Path(__file__).resolve().parent.parent / "scenarios" / "sweeps").glob("*.toml"))
 TINY_BASE = {"consumers.n": 300, "brands.n": 12, "season.start": "2026-10-25", "season.end": "2026-11-15"}
@@ -206,11 +206,23 @@ def test_kill_and_resume_equals_uninterrupted_without_rerunning_finished_chunks(
     stored = sorted((part / "chunks").glob("runs-*.parquet"))
     assert len(stored) == 2  # runs 0-3 made it to disk; the chunk holding run 4 was in flight
 
-    CALLS.clear()
-    run_sweep(grid_spec(), workers=1, chunk_size=2, resume_dir=part, progress=False, run_fn=counting_run)
+    with pytest.raises(SweepError, match="8 of 12 runs are missing"):
+        rebuild_sweep(part)
+
+    CALLS.clear()  # no file needed: the folder's manifest holds the spec
+    run_sweep(None, workers=1, chunk_size=2, resume_dir=part, progress=False, run_fn=counting_run)
     assert len(CALLS) == 12 - 4
     pd.testing.assert_frame_equal(read(part, "runs.csv"), read(full, "runs.csv"))
     assert json.loads((part / "manifest.json").read_text())["resumed"] is True
+
+
+def test_rebuild_rewrites_outputs_from_stored_runs(tmp_path):
+    out = run_sweep(grid_spec(), workers=1, out_dir=tmp_path / "b", progress=False, run_fn=fake_run)
+    before = {name: (out / name).read_text() for name in ("runs.csv", "sensitivity.csv", "report.md")}
+    for name in before:
+        (out / name).unlink()
+    rebuild_sweep(out)
+    assert {name: (out / name).read_text() for name in before} == before
 
 
 def test_resume_refuses_a_different_spec(tmp_path):
@@ -248,6 +260,8 @@ def test_small_model_sobol_sweep_gives_finite_indices(tmp_path):
 
 @pytest.mark.parametrize("setup, args, message", [
     (None, ["missing.toml"], "sweep file not found"),
+    (None, [], "required: file"),
+    (None, ["--resume", "nowhere"], "not a sweep folder"),
     ("name = [", [], "malformed TOML"),
     ("", ["--set", "consumers.nn=3"], "consumers.nn: unknown parameter"),
     ("", ["--set", "festival.discount=nan"], "festival.discount"),

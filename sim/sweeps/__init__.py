@@ -9,10 +9,10 @@ writes design.csv, runs.csv, failures.csv, sensitivity.csv, figures and a report
 from .analysis import point_means, sensitivity
 from .cli import sweep_main
 from .design import Design, design_tasks, make_design, sample_design
-from .runner import run_sweep
+from .runner import rebuild_sweep, run_sweep, spec_from_folder
 from .spec import Factor, SweepError, SweepSpec, load_spec, parse_spec
 
 __all__ = [
     "Design", "Factor", "SweepError", "SweepSpec", "design_tasks", "load_spec", "make_design", "parse_spec",
-    "point_means", "run_sweep", "sample_design", "sensitivity", "sweep_main",
+    "point_means", "rebuild_sweep", "run_sweep", "spec_from_folder", "sample_design", "sensitivity", "sweep_main",
 ]

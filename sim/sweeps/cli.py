@@ -49,7 +49,8 @@ def parse_assignments(items: Sequence[str], option: str) -> dict[str, Any]:
 
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="run.py sweep", description="Run a parameter sweep, sensitivity analysis or replication study.")
-    p.add_argument("file", type=Path, help="sweep file (TOML), e.g. scenarios/sweeps/grid_formats.toml")
+    p.add_argument("file", type=Path, nargs="?",
+                   help="sweep file (TOML), e.g. scenarios/sweeps/grid_formats.toml (optional with --resume)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a base parameter (dotted key), repeatable")
     p.add_argument("--reps", type=_positive, help="replications per design point (overrides the file)")
@@ -71,6 +72,8 @@ def sweep_main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         args = build_parser().parse_args(argv)
+        if args.file is None and args.resume is None:
+            raise SweepError("the following arguments are required: file")
         if args.out is not None and args.resume is not None:
             raise SweepError("--out and --resume: give one (a resumed sweep writes into its own folder)")
         out = run_sweep(args.file, overrides=parse_assignments(args.set, "--set"), reps=args.reps, samples=args.samples,

@@ -32,7 +32,7 @@ EXTRA_PACKAGES = ("SALib", "distributed", "dask-jobqueue")  # beyond what every 
 
 
 def run_sweep(
-    path_or_spec: str | Path | Mapping[str, Any] | SweepSpec,
+    path_or_spec: str | Path | Mapping[str, Any] | SweepSpec | None,
     *,
     overrides: Mapping[str, Any] | None = None,
     reps: int | None = None,
@@ -50,11 +50,17 @@ def run_sweep(
     """Run every design point x replication and write the sweep's folder; returns its path.
 
     ``resume_dir`` continues an interrupted sweep of the same spec (tasks already stored
-    are not re-run). ``run_fn`` replaces ``run_model`` (tests, custom models); ``argv`` is
+    are not re-run); with ``path_or_spec=None`` the spec is read from that folder. ``run_fn`` replaces ``run_model`` (tests, custom models); ``argv`` is
     the command line recorded in the manifest (``run.py`` arguments).
     """
-    spec = path_or_spec if isinstance(path_or_spec, SweepSpec) else load_spec(
-        path_or_spec, overrides=overrides, reps=reps, samples=samples)
+    if path_or_spec is None:
+        if resume_dir is None or overrides or reps or samples:
+            raise SweepError("a sweep file is needed (only --resume DIR alone can take the sweep from DIR)")
+        spec = spec_from_folder(resume_dir)
+    elif isinstance(path_or_spec, SweepSpec):
+        spec = path_or_spec
+    else:
+        spec = load_spec(path_or_spec, overrides=overrides, reps=reps, samples=samples)
     check_cluster(cluster)
     out = _prepare_dir(spec, out_dir, resume_dir)
     design = make_design(spec)
@@ -77,14 +83,38 @@ def run_sweep(
     return out
 
 
+def spec_from_folder(folder: str | Path) -> SweepSpec:
+    """The spec a sweep folder was started with (from its manifest)."""
+    manifest = Path(folder) / MANIFEST
+    if not manifest.is_file():
+        raise SweepError(f"{folder}: not a sweep folder (no {MANIFEST})")
+    saved = json.loads(manifest.read_text(encoding="utf-8"))
+    if "spec" not in saved:
+        raise SweepError(f"{folder}: {MANIFEST} is not a sweep's manifest")
+    return SweepSpec.from_dict(saved["spec"], source=saved.get("source"))
+
+
+def rebuild_sweep(folder: str | Path) -> Path:
+    """Rewrite a finished sweep's tables, figures and report from its stored runs (no model runs)."""
+    out = Path(folder)
+    spec = spec_from_folder(out)
+    design = make_design(spec)
+    tasks, invalid = design_tasks(spec, design)
+    outcomes = ResultStore(out, keep_hourly=spec.keep_hourly).outcomes(tasks)
+    if len(outcomes) < len(tasks):
+        raise SweepError(f"{out}: {len(tasks) - len(outcomes)} of {len(tasks)} runs are missing; "
+                         f"finish them with: python run.py sweep --resume {out}")
+    saved = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    facts = {k: v for k, v in saved.items() if k not in ("name", "source", "root_seed", "spec")}
+    write_outputs(out, spec, design, outcomes + invalid, facts)
+    return out
+
+
 def _prepare_dir(spec: SweepSpec, out_dir: str | Path | None, resume_dir: str | Path | None) -> Path:
     if resume_dir is not None:
         out = Path(resume_dir)
-        manifest = out / MANIFEST
-        if not manifest.is_file():
-            raise SweepError(f"--resume {out}: not a sweep folder (no {MANIFEST})")
-        saved = json.loads(manifest.read_text(encoding="utf-8")).get("spec") or {}
-        if _identity(saved) != _identity(json.loads(json.dumps(spec.to_dict()))):
+        saved = spec_from_folder(out).to_dict()
+        if _identity(saved) != _identity(spec.to_dict()):
             raise SweepError(f"--resume {out}: the sweep spec differs from the one that folder was started with "
                              "(same file, --set, --reps and --samples are needed)")
         return out

@@ -138,6 +138,16 @@ class SweepSpec:
         data["factors"] = [{k: v for k, v in asdict(f).items() if v not in (None, ())} for f in self.factors]
         return _jsonable(data)
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], source: str | None = None) -> "SweepSpec":
+        """Inverse of :meth:`to_dict`: a folder's manifest is enough to resume or rebuild it."""
+        try:
+            fields = {**data, "outcomes": tuple(data["outcomes"]), "factors": tuple(
+                Factor(**{k: tuple(v) if k == "values" else v for k, v in f.items()}) for f in data["factors"])}
+            return cls(**fields, source=source)
+        except (KeyError, TypeError) as exc:
+            raise SweepError(f"sweep spec in manifest is not readable ({exc})") from None
+
 
 def load_spec(source: str | Path | Mapping[str, Any], *, overrides: Mapping[str, Any] | None = None,
               reps: int | None = None, samples: int | None = None) -> SweepSpec:
