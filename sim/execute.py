@@ -10,12 +10,13 @@ store runs only what is missing.
 
 from __future__ import annotations
 
+import fcntl
 import math
 import multiprocessing
 import os
 import uuid
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
@@ -110,6 +111,16 @@ class ResultStore:
         self.chunks.mkdir(parents=True, exist_ok=True)
         for stale in self.chunks.glob(".*.tmp"):  # a writer killed mid-write (SIGKILL skips its cleanup)
             stale.unlink(missing_ok=True)
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the store for one job; the OS drops the lock if the job dies, so it never goes stale."""
+        with open(self.dir / ".lock", "w") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise BlockingIOError(f"{self.dir}: another job is writing to this folder; wait for it to finish") from None
+            yield
 
     def _summary_files(self) -> list[Path]:
         return sorted(self.chunks.glob("runs-*.parquet"))
@@ -217,19 +228,27 @@ def execute(
     """
     _check_tasks(tasks)
     workers = resolve_workers(workers)
+    with store.lock() if store is not None else nullcontext():
+        return _execute(tasks, workers, cluster, chunk_size, keep_hourly, progress, store, run_fn, cluster_options)
+
+
+def _execute(tasks: Sequence[Task], workers: int, cluster: str | None, chunk_size: int | None, keep_hourly: bool,
+             progress: bool, store: ResultStore | None, run_fn: RunFn | None,
+             cluster_options: dict[str, Any] | None) -> list[Outcome]:
     done = store.completed_indices() if store is not None else set()
     pending = [t for t in tasks if t.index not in done]
     outcomes = store.outcomes([t for t in tasks if t.index in done]) if store is not None else []
     if pending:
+        failed = sum(not o.ok for o in outcomes)
         chunks = chunked(pending, chunk_size or default_chunk_size(len(pending), workers))
         with _progress(len(pending), progress) as bar, _submitter(workers, cluster, cluster_options) as submit:
             for chunk_outcomes, stored in _stream(submit, chunks, keep_hourly, run_fn):
                 if store is not None and stored:
                     store.write_chunk(chunk_outcomes)
                 outcomes.extend(chunk_outcomes)
-                bar.update(len(chunk_outcomes))
-                failed = sum(not o.ok for o in outcomes)
+                failed += sum(not o.ok for o in chunk_outcomes)
                 bar.set_postfix(failed=failed, refresh=False)
+                bar.update(len(chunk_outcomes))
     return sorted(outcomes, key=lambda o: o.task.index)
 
 

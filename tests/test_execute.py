@@ -158,3 +158,11 @@ def test_cluster_settings_are_checked_before_any_work():
     with pytest.raises(ValueError, match="unknown key\\(s\\) colour"):
         with jobqueue_cluster("slurm", {"queue": "q", "colour": "red"}):
             pass
+
+
+def test_a_store_in_use_by_another_job_is_refused(tmp_path):
+    store = ResultStore(tmp_path)
+    with store.lock():
+        with pytest.raises(BlockingIOError, match="another job"):
+            execute(make_tasks(2), workers=1, progress=False, run_fn=fake_run, store=ResultStore(tmp_path))
+    assert len(execute(make_tasks(2), workers=1, progress=False, run_fn=fake_run, store=store)) == 2
