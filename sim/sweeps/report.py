@@ -84,12 +84,12 @@ def response_figure(design: Design, runs: pd.DataFrame, means: pd.DataFrame, out
             x = np.arange(len(levels)) if factor.categorical else np.array(levels, dtype=float)
             ax.errorbar(x, mean, yerr=[np.nan_to_num(mean - lo), np.nan_to_num(hi - mean)], marker="o", capsize=3)
             if factor.categorical:
-                ax.set_xticks(x, [str(v) for v in levels], rotation=20, fontsize=8)
+                ax.set_xticks(x, [_tick(v) for v in levels], rotation=20, fontsize=8)
         else:
             x = design.frame[factor.key]
             if factor.categorical:
                 x = x.map({v: i for i, v in enumerate(factor.values)})
-                ax.set_xticks(range(len(factor.values)), [str(v) for v in factor.values], rotation=20, fontsize=8)
+                ax.set_xticks(range(len(factor.values)), [_tick(v) for v in factor.values], rotation=20, fontsize=8)
             ax.scatter(x.to_numpy(float), means[outcome].to_numpy(float), s=8, alpha=0.6)
         if factor.distribution == "loguniform":
             ax.set_xscale("log")
@@ -97,6 +97,10 @@ def response_figure(design: Design, runs: pd.DataFrame, means: pd.DataFrame, out
     axes[0][0].set_ylabel(outcome, fontsize=8)
     fig.tight_layout()
     return _save(fig, path)
+
+
+def _tick(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _save(fig: Any, path: Path) -> Path:
