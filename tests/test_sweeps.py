@@ -105,6 +105,16 @@ def test_bad_specs_name_the_key(change, message):
         load_spec(grid_spec(**change))
 
 
+def test_base_can_start_from_a_shipped_scenario_arm():
+    spec = load_spec({"scenario": "formats", "arm": "two_waves", "base": {"consumers.n": 700},
+                      "vary": {"festival.discount": {"values": [0.2, 0.3]}}})
+    params = spec.base_params()
+    assert params.festival.format == "two_waves" and params.platform.policy == "gmv_rank"
+    assert params.consumers.n == 700  # the sweep's own [base] wins over the scenario's
+    with pytest.raises(SweepError, match="scenario: .*unknown arm"):
+        load_spec({"scenario": "formats", "arm": "three_waves", "vary": {"festival.discount": {"values": [0.2]}}})
+
+
 def test_seeds_derive_from_root_seed_and_replication():
     spec = load_spec(grid_spec())
     tasks, _ = design_tasks(spec, make_design(spec))
