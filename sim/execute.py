@@ -240,8 +240,8 @@ def _execute(tasks: Sequence[Task], workers: int, cluster: str | None, chunk_siz
     outcomes = store.outcomes([t for t in tasks if t.index in done]) if store is not None else []
     if pending:
         failed = sum(not o.ok for o in outcomes)
-        chunks = chunked(pending, chunk_size or default_chunk_size(len(pending), workers))
-        with _progress(len(pending), progress) as bar, _submitter(workers, cluster, cluster_options) as submit:
+        with _progress(len(pending), progress) as bar, _submitter(workers, cluster, cluster_options) as (submit, slots):
+            chunks = chunked(pending, chunk_size or default_chunk_size(len(pending), slots))
             for chunk_outcomes, stored in _stream(submit, chunks, keep_hourly, run_fn):
                 if store is not None and stored:
                     store.write_chunk(chunk_outcomes)
@@ -313,21 +313,28 @@ def _progress(total: int, enabled: bool) -> Iterator[Any]:
 
 
 @contextmanager
-def _submitter(workers: int, cluster: str | None, options: dict[str, Any] | None) -> Iterator[Submit | None]:
-    """A function that submits a chunk and returns a future, or None to run in-process."""
+def _submitter(workers: int, cluster: str | None, options: dict[str, Any] | None) -> Iterator[tuple[Submit | None, int]]:
+    """(a function that submits a chunk and returns a future, or None to run in-process; worker slots)."""
     if cluster is None:
         if workers == 1:
-            yield None
+            yield None, 1
             return
         context = multiprocessing.get_context("forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn")
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
         try:
-            yield lambda chunk, keep, fn: pool.submit(run_chunk, chunk, keep, fn)
+            yield (lambda chunk, keep, fn: pool.submit(run_chunk, chunk, keep, fn)), workers
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
         return
     with dask_client(cluster, workers, options) as client:
-        yield lambda chunk, keep, fn: client.submit(run_chunk, chunk, keep, fn, pure=False)
+        if cluster == "local":
+            slots = workers
+        elif cluster in JOBQUEUE_KINDS:  # workers join as jobs start: size chunks for the full cluster
+            settings, jobs = jobqueue_settings(options or {})
+            slots = jobs * settings["processes"]
+        else:
+            slots = sum(client.nthreads().values()) or workers
+        yield (lambda chunk, keep, fn: client.submit(run_chunk, chunk, keep, fn, pure=False)), slots
 
 
 @contextmanager
@@ -359,17 +366,24 @@ JOBQUEUE_KEYS = ("queue", "account", "cores", "processes", "memory", "walltime",
                  "job_script_prologue", "local_directory", "log_directory", "interface", "python")
 
 
+def jobqueue_settings(options: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    """dask-jobqueue cluster keywords and the number of batch jobs, with defaults filled in."""
+    unknown = sorted(set(options) - set(JOBQUEUE_KEYS))
+    if unknown:
+        raise ValueError(f"cluster options: unknown key(s) {', '.join(unknown)}; known: {', '.join(JOBQUEUE_KEYS)}")
+    settings = {"cores": 1, "walltime": "01:00:00", **options}
+    jobs = int(settings.pop("jobs", 1))
+    settings.setdefault("processes", settings["cores"])  # one single-threaded worker per core: runs are CPU-bound
+    settings.setdefault("memory", f"{2 * int(settings['cores'])}GB")  # per job; a run needs well under 2 GB
+    return settings, jobs
+
+
 @contextmanager
 def jobqueue_cluster(kind: str, options: dict[str, Any]) -> Iterator[Any]:
     """Start a SLURM/PBS cluster of ``jobs`` batch jobs, each one worker process per core."""
     import dask_jobqueue
 
-    unknown = sorted(set(options) - set(JOBQUEUE_KEYS))
-    if unknown:
-        raise ValueError(f"cluster options: unknown key(s) {', '.join(unknown)}; known: {', '.join(JOBQUEUE_KEYS)}")
-    settings = {"cores": 1, "memory": "2GB", "walltime": "01:00:00", **options}
-    jobs = int(settings.pop("jobs", 1))
-    settings.setdefault("processes", settings["cores"])  # one single-threaded worker per core: runs are CPU-bound
+    settings, jobs = jobqueue_settings(options)
     cls = dask_jobqueue.SLURMCluster if kind == "slurm" else dask_jobqueue.PBSCluster
     with cls(**settings) as jq:
         jq.scale(jobs=jobs)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -149,12 +150,14 @@ def test_real_model_tiny_runs_identical_in_process_and_pool():
 
 
 def test_cluster_settings_are_checked_before_any_work():
-    from sim.execute import check_cluster, jobqueue_cluster
+    from sim.execute import check_cluster, jobqueue_cluster, jobqueue_settings
 
     for ok in (None, "local", "slurm", "pbs", "tcp://scheduler:8786"):
         check_cluster(ok)
     with pytest.raises(ValueError, match="cluster: expected"):
         check_cluster("slurmm")
+    settings, jobs = jobqueue_settings({"queue": "q", "cores": 8, "jobs": 4})
+    assert jobs == 4 and settings == {"queue": "q", "cores": 8, "processes": 8, "memory": "16GB", "walltime": "01:00:00"}
     with pytest.raises(ValueError, match="unknown key\\(s\\) colour"):
         with jobqueue_cluster("slurm", {"queue": "q", "colour": "red"}):
             pass
@@ -166,3 +169,33 @@ def test_a_store_in_use_by_another_job_is_refused(tmp_path):
         with pytest.raises(BlockingIOError, match="another job"):
             execute(make_tasks(2), workers=1, progress=False, run_fn=fake_run, store=ResultStore(tmp_path))
     assert len(execute(make_tasks(2), workers=1, progress=False, run_fn=fake_run, store=store)) == 2
+
+
+def test_slurm_cluster_through_dask_jobqueue_with_a_stand_in_sbatch(tmp_path, monkeypatch):
+    """`cluster="slurm"` submits real dask-jobqueue job scripts; a stand-in sbatch runs them here."""
+    import os
+    import shutil
+    import stat
+    import tempfile
+
+    if not shutil.which("setsid"):
+        pytest.skip("needs setsid")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    scripts = {
+        "sbatch": 'setsid bash "$1" > "$1.log" 2>&1 < /dev/null &\necho "Submitted batch job $!"\n',
+        "scancel": 'for id in "$@"; do kill -- "-$id" 2>/dev/null; done; exit 0\n',
+        "squeue": "exit 0\n",
+    }
+    for name, body in scripts.items():
+        path = bin_dir / name
+        path.write_text("#!/usr/bin/env bash\n" + body)
+        path.chmod(path.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # job scripts and their logs stay in tmp_path
+    here = Path(__file__).resolve().parent
+    options = {"queue": "test", "cores": 2, "jobs": 1, "walltime": "00:10:00",
+               "job_script_prologue": [f"export PYTHONPATH={here.parent}{os.pathsep}{here}"]}
+    tasks = make_tasks(6, failing=(4,))
+    on_slurm = execute(tasks, cluster="slurm", cluster_options=options, progress=False, run_fn=fake_run)
+    pd.testing.assert_frame_equal(as_frame(on_slurm), as_frame(execute(tasks, workers=1, progress=False, run_fn=fake_run)))
