@@ -33,7 +33,8 @@ class Requests:
     balance: np.ndarray     # bool: a pre-sale balance (need and money already committed)
 
     def take(self, mask: np.ndarray) -> "Requests":
-        return Requests(**{k: v[mask] for k, v in self.__dict__.items()})
+        sel = np.flatnonzero(mask) if mask.dtype == bool else mask  # one pass over the mask, then gathers
+        return Requests(**{k: v[sel] for k, v in self.__dict__.items()})
 
     @staticmethod
     def concat(parts: list["Requests"]) -> "Requests":
@@ -59,7 +60,10 @@ def allocate_stock(brand: np.ndarray, units: np.ndarray, inventory: np.ndarray, 
     if n == 0:
         return np.zeros(0, dtype=bool)
     order = rng.permutation(n)
-    by_brand = order[np.argsort(brand[order], kind="stable")]
+    keys = brand[order]
+    if keys.max() < np.iinfo(np.int16).max:
+        keys = keys.astype(np.int16)  # numpy's stable sort is a radix sort for 16-bit keys: same order, faster
+    by_brand = order[np.argsort(keys, kind="stable")]
     b, u = brand[by_brand], units[by_brand].astype(np.float64)
     cum = np.cumsum(u)
     first = np.searchsorted(b, b, side="left")
@@ -86,12 +90,12 @@ class Fulfilment:
             parts.append(self._balances_due(window, figures))
         bought = sessions.bought
         self._take_preorders(sessions, bought & sessions.presale, figures)
-        regular = bought & ~sessions.presale
+        regular = np.flatnonzero(bought & ~sessions.presale)
         subsidy = np.where(sessions.venue == 0, model.platform.subsidy_rate, 0.0)
         parts.append(Requests(
             sessions.consumer[regular], sessions.category[regular], sessions.brand[regular],
             sessions.units[regular], sessions.price[regular], sessions.venue[regular],
-            sessions.delay_h[regular], subsidy[regular], np.zeros(int(regular.sum()), dtype=bool),
+            sessions.delay_h[regular], subsidy[regular], np.zeros(regular.size, dtype=bool),
         ))
         requests = Requests.concat(parts)
         figures.attempts = requests.brand.size
@@ -112,7 +116,7 @@ class Fulfilment:
             np.full(int(mask.sum()), model.platform.presale_subsidy_rate), np.ones(int(mask.sum()), dtype=bool),
         )
         self.preorders[window].append(pre)
-        model.consumers.commit(pre.consumer, pre.category, pre.units, pre.units * pre.price)
+        model.consumers.commit(pre.consumer, pre.category, pre.units, pre.units * pre.price, unique=True)
         model.brand_book.presale_units += np.bincount(pre.brand, pre.units, minlength=model.brand_book.n)
         figures.presale_orders = pre.brand.size
 
@@ -168,7 +172,7 @@ class Fulfilment:
         model.online.accept(float(online.sum()))
 
         new = ~f.balance
-        model.consumers.commit(f.consumer[new], f.category[new], f.units[new], revenue[new])
+        model.consumers.commit(f.consumer[new], f.category[new], f.units[new], revenue[new], unique=True)
         back = returned  # returned goods: money back, the need is still there
         model.consumers.commit(f.consumer[back], f.category[back], -f.units[back], -revenue[back])
         model.consumers.experience(f.consumer, f.category, f.brand, outcome)

@@ -178,11 +178,12 @@ class ConsumerPopulation(mesa.Agent):
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=bool)
         idx = bernoulli_indices(rng, self.n, min(lam_max, 1.0))
         pref = self.online_preference[idx]
+        factor = 0.5 + self.satisfaction[idx]
         on = pref * lam_on
-        rate = (on + (1 - pref) * lam_off) * (0.5 + self.satisfaction[idx])
-        keep = (rng.random(idx.size) * lam_max < rate) & ~self.churned[idx]
-        idx, on, rate = idx[keep], on[keep], rate[keep]
-        online = rng.random(idx.size) * (rate / (0.5 + self.satisfaction[idx])) < on
+        rate = (on + (1 - pref) * lam_off) * factor
+        keep = np.flatnonzero((rng.random(idx.size) * lam_max < rate) & ~self.churned[idx])
+        idx, on, rate, factor = idx[keep], on[keep], rate[keep], factor[keep]
+        online = rng.random(idx.size) * (rate / factor) < on
         self._catch_up(idx)
         return idx, online
 
@@ -195,8 +196,8 @@ class ConsumerPopulation(mesa.Agent):
         """Units needed now: all categories per consumer, or one category per consumer."""
         growth = self.need_rate * np.float32(self.model.hour)
         if category is None:
-            return self.need_base[idx] + growth
-        return self.need_base[idx, category] + growth[category]
+            return np.take(self.need_base, idx, axis=0) + growth
+        return np.take(self.need_base, idx * self.need_base.shape[1] + category) + growth[category]
 
     # --- choice ---------------------------------------------------------------------
     def shop(self, idx: np.ndarray, online: np.ndarray, offer: Offer) -> Sessions:
@@ -207,8 +208,7 @@ class ConsumerPopulation(mesa.Agent):
         total = positive.sum(axis=1)
         has_need = total > 0
         idx, online, positive, total = idx[has_need], online[has_need], positive[has_need], total[has_need]
-        cum = np.cumsum(positive, axis=1)
-        category = (cum < (rng.random(idx.size) * total)[:, None]).sum(axis=1)
+        category = _count_below(positive, rng.random(idx.size) * total)
         category = np.minimum(category, len(CATEGORIES) - 1)
 
         venue = np.zeros(idx.size, dtype=np.int64)
@@ -227,7 +227,10 @@ class ConsumerPopulation(mesa.Agent):
         """Offline venue among those open in the consumer's tier with the category; 0 (online) if none."""
         cum = offer.venue_cum[tier, category]          # (k, venues)
         total = cum[:, -1]
-        pick = (cum < (self.draws.random(tier.size) * total)[:, None]).sum(axis=1)
+        u = self.draws.random(tier.size) * total
+        pick = (cum[:, 0] < u).astype(np.int64)
+        for j in range(1, cum.shape[1]):
+            pick += cum[:, j] < u
         return np.where(total > 0, pick + 1, 0)
 
     def _admit(self, offer: Offer, idx: np.ndarray, category: np.ndarray, venue: np.ndarray):
@@ -245,14 +248,15 @@ class ConsumerPopulation(mesa.Agent):
         """
         k, s = idx.size, self.params.consideration_size
         slots = offer.cat_brands.shape[1]
-        cum = offer.cum_weights[group * offer.cat_brands.shape[0] + category]   # (k, slots)
-        u = self.draws.random((k, s), dtype=np.float32)
-        pos = np.zeros((k, s), dtype=np.int64)
+        row = group * offer.cat_brands.shape[0] + category
+        cum_t = np.ascontiguousarray(offer.cum_weights.T)                          # (slots, rows), tiny
+        u_t = np.ascontiguousarray(self.draws.random((k, s), dtype=np.float32).T)  # (s, k), same draws
+        pos = np.zeros((s, k), dtype=np.int8)
         for j in range(slots - 1):  # inverse CDF: count the cumulative weights below the draw
-            pos += cum[:, j : j + 1] < u
+            pos += np.take(cum_t[j], row) < u_t
         options = np.empty((k, s + 1), dtype=np.int64)
-        options[:, :s] = offer.cat_brands[category[:, None], pos]
-        loyal = self.loyal[idx, category].astype(np.int64)
+        options[:, :s] = np.take(offer.cat_brands, (category * slots)[:, None] + pos.T)
+        loyal = np.take(self.loyal, idx * self.loyal.shape[1] + category).astype(np.int64)
         options[:, s] = loyal
         valid = options >= 0
         for j in range(1, s + 1):
@@ -272,7 +276,8 @@ class ConsumerPopulation(mesa.Agent):
         x = offer.price_index.ravel()[flat]
         wallet = self.wallet[idx]
         valid &= price <= wallet[:, None]
-        ref = self.reference[idx, category]
+        cell = idx * self.reference.shape[1] + category
+        ref = np.take(self.reference, cell)
         f32 = np.float32
         # Utility, built in place: quality, service and rating, price, gain/loss against the
         # reference price, loyalty, deal appeal, expected delivery delay.
@@ -307,15 +312,25 @@ class ConsumerPopulation(mesa.Agent):
         units = np.where(deal, np.minimum(np.minimum(1 + extra, MAX_UNITS), affordable), units).astype(np.int64)
 
         surplus = (logsum - outside) * self.category_price[category] / self.price_sensitivity[idx]
-        n_seen = valid.sum(axis=1)
+        n_seen = _count_true(valid)
         seen = np.where(valid, x, 0.0).sum(axis=1) / np.maximum(n_seen, 1)
         observed = np.where(bought, x_paid, np.where(n_seen > 0, seen, ref))
-        self.reference[idx, category] = ref + np.float32(cp.reference_smoothing) * (observed - ref)
+        self.reference.reshape(-1)[cell] = ref + np.float32(cp.reference_smoothing) * (observed - ref)
         return Sessions(idx, category, venue, presale, brand, units, paid, depth, delay_h, surplus)
 
     # --- experience -----------------------------------------------------------------
-    def commit(self, idx: np.ndarray, category: np.ndarray, units: np.ndarray, spend: np.ndarray) -> None:
-        """A purchase or pre-order: need falls by the units, the wallet by the money."""
+    def commit(self, idx: np.ndarray, category: np.ndarray, units: np.ndarray, spend: np.ndarray, unique: bool = False) -> None:
+        """A purchase or pre-order: need falls by the units, the wallet by the money.
+
+        ``unique``: each consumer appears once (one session per consumer-hour), so a plain
+        fancy-index update equals the (slower) unbuffered ``ufunc.at``.
+        """
+        if unique:
+            cell = idx * self.need_base.shape[1] + category
+            flat = self.need_base.reshape(-1)
+            flat[cell] = flat[cell] - units.astype(np.float32)
+            self.wallet[idx] = self.wallet[idx] - spend.astype(np.float32)
+            return
         np.subtract.at(self.need_base, (idx, category), units.astype(np.float32))
         np.subtract.at(self.wallet, idx, spend.astype(np.float32))
 
@@ -362,16 +377,41 @@ def logit_choice(utility: np.ndarray, outside: np.ndarray, uniform: np.ndarray) 
     inside option was chosen, which one, and the log-sum of all exponentiated utilities
     (the expected maximum utility, for consumer surplus).
     """
-    top = np.maximum(utility.max(axis=1), outside)
+    width = utility.shape[1]
+    top = outside
+    for j in range(width):  # row max by columns: numpy reduces a short last axis slowly
+        top = np.maximum(top, utility[:, j])
     cum = utility - top[:, None]
     np.exp(cum, out=cum)
-    np.cumsum(cum, axis=1, out=cum)
+    for j in range(1, width):  # running sum by columns, the order of np.cumsum
+        cum[:, j] += cum[:, j - 1]
     exp_outside = np.exp(outside - top)
     total = exp_outside + cum[:, -1]
     r = uniform * total  # [0, exp_outside) is the outside option, then each inside option in turn
     bought = r >= exp_outside
-    slot = np.minimum((cum < (r - exp_outside)[:, None]).sum(axis=1), utility.shape[1] - 1)
+    left = r - exp_outside
+    slot = (cum[:, 0] < left).astype(np.int64)
+    for j in range(1, width - 1):  # the last column only matters when clipped below
+        slot += cum[:, j] < left
     return bought, slot, np.log(total) + top
+
+
+def _count_below(weights: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Per row, how many running sums of ``weights`` (the order of np.cumsum) are below ``u``."""
+    acc = weights[:, 0].copy()
+    count = (acc < u).astype(np.int64)
+    for j in range(1, weights.shape[1]):
+        acc += weights[:, j]
+        count += acc < u
+    return count
+
+
+def _count_true(mask: np.ndarray) -> np.ndarray:
+    """Row counts of a (rows, few) bool array, column by column (exact, faster than sum(axis=1))."""
+    count = mask[:, 0].astype(np.int64)
+    for j in range(1, mask.shape[1]):
+        count += mask[:, j]
+    return count
 
 
 def _beta_with_mean(rng: np.random.Generator, mean: np.ndarray | float, concentration: float, n: int) -> np.ndarray:
