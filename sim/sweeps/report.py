@@ -140,9 +140,26 @@ def report_blocks(*, name: str, description: str, method: str, design: Design, r
     blocks.append(Block("h2", f"Indices ({column}; full table in sensitivity.csv)"))
     blocks.append(Block("table", header=["parameter", *outcomes],
                         items=[[key, *("" if pd.isna(v) else f"{v:.3g}" for v in row)] for key, row in pivot.iterrows()]))
+    blocks.extend(_failure_blocks(runs))
     blocks.append(Block("h2", "Figures"))
     blocks.extend(Block("fig", f.stem.replace("-", ": ", 1), items=[f.name]) for f in figures)
     return blocks
+
+
+def _failure_blocks(runs: pd.DataFrame, shown: int = 5) -> list[Block]:
+    """The distinct errors, most frequent first, with how many runs and design points each hit."""
+    failed = runs[runs["error"].notna()]
+    if failed.empty:
+        return []
+    groups = failed.groupby("error")["design_point"].agg(["size", "nunique"]).sort_values("size", ascending=False)
+    items = [f"{n} runs at {points} design points: {' '.join(str(error).split())[:300]}"
+             for error, (n, points) in groups.head(shown).iterrows()]
+    if len(groups) > shown:
+        items.append(f"... and {len(groups) - shown} other errors (failures.csv has them all)")
+    return [Block("h2", f"Failed runs ({len(failed)})"),
+            Block("p", "Failed runs are listed in failures.csv and left out of every index; "
+                       "a design point counts if at least one of its replications succeeded."),
+            Block("ul", items=items)]
 
 
 def driver_sentences(table: pd.DataFrame, method: str) -> list[str]:
