@@ -1,0 +1,438 @@
+"""The consumer decision rule written the plain Mesa way, as a speed reference.
+
+One ``Consumer(mesa.Agent)`` per simulated consumer, each with its own ``step``, driven by
+``model.agents.shuffle_do("step")`` once per simulated hour. Each step is the rule that
+``sim.agents.consumers.ConsumerPopulation`` applies in vectorized batches:
+
+1. activity draw with the same rate formula as ``ConsumerPopulation.activate``
+   (rate = (pref x online_rate + (1 - pref) x offline_rate) x (0.5 + satisfaction), not
+   churned; the marginal probability of the thinning scheme is reproduced exactly:
+   P(active) = P(candidate) x rate / lam_max, with P(candidate) = min(lam_max, 1) for
+   ``bernoulli_indices`` candidates, or 1 - exp(-min(lam_max, 1)) for the older
+   Poisson-and-unique scheme) and online vs offline;
+2. lazy catch-up of need and wallet since the consumer's last session;
+3. category draw in proportion to positive need; offline venue draw among the open
+   venues of the consumer's tier carrying the category (online if none), with the
+   venue's hourly visit capacity (first come, first served in the shuffled order here;
+   random thinning in the vectorized code); pre-sale offers for a share of online
+   sessions while deposits are taken;
+4. consideration set: ``consideration_size`` draws from the same exposure (online) or
+   shelf (offline) cumulative tables, plus the loyal brand if the venue carries it,
+   duplicates dropped, unaffordable or sold-out offers hidden;
+5. the same logit utility (quality, service, rating, log price, reference-price gain or
+   loss with loss aversion, loyalty, deal appeal, expected delivery delay) against the
+   same outside option (log need, anticipation of an announced festival) and a draw;
+6. units (stockpiling on deals: 1 + Poisson, capped at MAX_UNITS and by the wallet);
+7. commitments: need falls by the units, the wallet by the money, the reference price
+   moves towards the observed price.
+
+The workload is the real model's: ``compare`` builds a real ``Double11Model``, runs it up
+to the first benchmark hour, then asks it for each hour's ``Offer`` (prices, exposure and
+shelf tables, session rates) with ``model.offer()``. Both sides then decide the same
+hours from the same starting state. Fulfilment (stock allocation, queues, returns,
+satisfaction) is skipped on both sides: purchases are committed directly. Only the
+consumer phases (activity + choice + commitments) are timed.
+
+Random numbers come from different generators on the two sides (numpy Generator vs the
+Mesa model's ``random.Random``), so the two agree in distribution, not draw by draw;
+``compare`` prints the sessions, purchases and units per consumer-hour of both as a check.
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import datetime as dt
+import inspect
+import math
+import time
+from typing import Any
+
+import mesa
+import numpy as np
+
+import sim.agents.consumers as consumers_module
+from sim.agents.consumers import MAX_UNITS, NEED_CAP, STOCKPILE_MIN_DISCOUNT, Offer
+from sim.model import Double11Model
+from sim.params import Params, build_params
+
+__all__ = ["Consumer", "ReferenceModel", "compare", "default_hours"]
+
+
+class HourTables:
+    """One hour's ``Offer`` as plain Python lists, converted once per hour by the model.
+
+    Per (venue group, brand): price, discount depth, price index (price / the category's
+    typical price) and its log, availability (carried there and in stock); per brand: the
+    service + rating part of utility and quality; per (group, category): the cumulative
+    consideration weights. Taken from the offer's own tables when it has them, else
+    derived from its discount/carried/cum_weights arrays and the brand book.
+    """
+
+    __slots__ = ("lam_on", "lam_off", "lam_max", "p_scale", "price", "discount", "x", "log_x", "available",
+                 "appeal", "quality", "cum_rows", "cat_brands", "max_slot", "n_categories",
+                 "venue_cum", "venue_capacity", "anticipation", "presale", "presale_group", "delay_h")
+
+    def __init__(self, offer: Offer, real: Double11Model, exact_bernoulli: bool):
+        self.lam_on = float(offer.online_rate)
+        self.lam_off = float(offer.offline_rate)
+        self.lam_max = 1.5 * max(self.lam_on, self.lam_off)
+        # P(candidate) / lam_max: candidates are Bernoulli(min(lam_max, 1)) trials (exact scheme)
+        # or the distinct values of Poisson(n lam_max) uniform draws (older scheme).
+        cand = min(self.lam_max, 1.0) if exact_bernoulli else -math.expm1(-min(self.lam_max, 1.0))
+        self.p_scale = cand / self.lam_max if self.lam_max > 0 else 0.0
+        book, cp = real.brand_book, real.params.consumers
+        if hasattr(offer, "price_index"):                     # tables precomputed by the model
+            price, discount, x = offer.price, offer.discount, offer.price_index
+            log_x, available = offer.log_price_index, offer.available
+            appeal, quality, cat_brands = offer.appeal, offer.quality, offer.cat_brands
+        else:                                                 # derive them as the consumer code does
+            discount = np.minimum(offer.discount, 0.95)
+            price = book.list_price[None, :] * (1 - discount)
+            x = price / real.consumers.category_price[book.category][None, :]
+            log_x = np.log(x)
+            available = offer.carried & (book.inventory >= 1)[None, :]
+            appeal = cp.service_weight * book.service + cp.rating_weight * (book.rating - 0.5)
+            quality, cat_brands = book.quality, real.cat_brands
+        cum = offer.cum_weights.reshape(-1, cat_brands.shape[1])   # row = group * categories + category
+        self.price, self.discount, self.x, self.log_x = price.tolist(), discount.tolist(), x.tolist(), log_x.tolist()
+        self.available = available.tolist()
+        self.appeal, self.quality = appeal.tolist(), quality.tolist()
+        self.cum_rows = cum.tolist()
+        self.cat_brands = cat_brands.tolist()
+        self.max_slot = cat_brands.shape[1] - 1
+        self.n_categories = cat_brands.shape[0]
+        self.venue_cum = offer.venue_cum.tolist()                          # [tier][category][venue]
+        self.venue_capacity = offer.venue_capacity.tolist()
+        self.anticipation = float(offer.anticipation)
+        self.presale = bool(offer.presale)
+        self.presale_group = offer.discount.shape[0] - 1
+        self.delay_h = float(offer.expected_delay_h)
+
+
+class ReferenceModel(mesa.Model):
+    """Holds the shared market tables; the consumers are its agents."""
+
+    def __init__(self, real: Double11Model, state: dict[str, np.ndarray], seed: int = 0):
+        super().__init__(seed=seed)
+        cp = real.params.consumers
+        pop = real.consumers
+        self.cp = cp
+        self.presale_reach = real.params.festival.presale_reach
+        self.hour = 0
+        self.tables: HourTables | None = None
+        self.venue_visits: list[float] = []
+        self.real = real
+        self.exact_bernoulli = hasattr(consumers_module, "bernoulli_indices")
+        self.category_price = pop.category_price.tolist()
+        self.storable = pop.storable.tolist()
+        self.need_rate = pop.need_rate.astype(float).tolist()
+        self.n_categories = len(self.need_rate)
+        self.stats = dict.fromkeys(("sessions", "online", "presale", "purchases", "units", "spend", "surplus", "turned_away"), 0.0)
+        columns = {k: v.tolist() for k, v in state.items()}
+        for i in range(pop.n):
+            Consumer(self, {k: columns[k][i] for k in columns})
+
+    def prepare(self, offer: Offer) -> None:
+        """Convert the hour's offer once (all agents read it), reset venue visit counts."""
+        self.tables = HourTables(offer, self.real, self.exact_bernoulli)
+        self.venue_visits = [0.0] * len(self.tables.venue_capacity)
+
+    def step(self) -> None:
+        self.agents.shuffle_do("step")
+
+
+class Consumer(mesa.Agent):
+    """One consumer, its state as plain Python attributes, its decisions in ``step``."""
+
+    def __init__(self, model: ReferenceModel, s: dict[str, Any]):
+        super().__init__(model)
+        self.tier = s["tier"]
+        self.weekly_budget = s["weekly_budget"]
+        self.wallet = s["wallet"]
+        self.price_sensitivity = s["price_sensitivity"]
+        self.quality_sensitivity = s["quality_sensitivity"]
+        self.deal_proneness = s["deal_proneness"]
+        self.online_preference = s["online_preference"]
+        self.aware = s["aware"]
+        self.need = s["need"]              # list, per category, as of need_hour
+        self.need_hour = s["need_hour"]
+        self.last_hour = s["last_hour"]    # when the wallet was last brought up to date
+        self.loyal = s["loyal"]            # list, per category (-1 = none)
+        self.reference = s["reference"]    # list, per category
+        self.satisfaction = s["satisfaction"]
+        self.churned = s["churned"]
+
+    # --- the hourly decision ---------------------------------------------------------
+    def step(self) -> None:
+        m = self.model
+        t = m.tables
+        if self.churned or t.lam_max <= 0:
+            return
+        rnd = self.random.random
+        pref = self.online_preference
+        on = pref * t.lam_on
+        factor = 0.5 + self.satisfaction
+        rate = (on + (1 - pref) * t.lam_off) * factor
+        if rnd() >= t.p_scale * rate:
+            return
+        online = rnd() * (rate / factor) < on
+        self.catch_up(m.hour)
+        self.shop(online, t)
+
+    def catch_up(self, hour: int) -> None:
+        budget = self.weekly_budget
+        self.wallet = min(budget * self.model.cp.savings_cap_weeks,
+                          max(self.wallet, 0.0) + budget * (hour - self.last_hour) / 168.0)
+        self.last_hour = hour
+        elapsed = hour - self.need_hour
+        rate = self.model.need_rate
+        need = self.need
+        for c in range(len(need)):
+            need[c] += elapsed * rate[c]
+        self.need_hour = hour
+
+    def shop(self, online: bool, t: HourTables) -> None:
+        m = self.model
+        cp = m.cp
+        rnd = self.random.random
+        need = self.need
+        total = 0.0
+        for v in need:
+            if v > 0:
+                total += v
+        if total <= 0:
+            return
+        # Category in proportion to positive need.
+        u = rnd() * total
+        cum = 0.0
+        category = len(need) - 1
+        for c, v in enumerate(need):
+            if v > 0:
+                cum += v
+            if cum >= u:
+                category = c
+                break
+        # Venue: online, or an open offline venue of the tier carrying the category.
+        venue = 0
+        if not online:
+            vcum = t.venue_cum[self.tier][category]
+            vtotal = vcum[-1]
+            if vtotal > 0:
+                venue = bisect.bisect_left(vcum, rnd() * vtotal) + 1
+                if m.venue_visits[venue - 1] >= t.venue_capacity[venue - 1]:
+                    m.stats["turned_away"] += 1
+                    return
+                m.venue_visits[venue - 1] += 1
+        presale = venue == 0 and t.presale and rnd() < m.presale_reach
+        group = t.presale_group if presale else venue
+
+        # Consideration set: exposure/shelf draws plus the loyal brand, no duplicates.
+        r = group * t.n_categories + category
+        row = t.cum_rows[r]
+        members = t.cat_brands[category]
+        options = []
+        for _ in range(cp.consideration_size):
+            slot = min(bisect.bisect_left(row, rnd()), t.max_slot)
+            b = members[slot]
+            if b >= 0 and b not in options:
+                options.append(b)
+        loyal = self.loyal[category]
+        if loyal >= 0 and loyal not in options:
+            options.append(loyal)
+
+        # Logit over the affordable, in-stock options and the outside option.
+        wallet = self.wallet
+        prices, discounts, px, logpx, available = t.price[group], t.discount[group], t.x[group], t.log_x[group], t.available[group]
+        quality, appeal, xs = t.quality, t.appeal, []
+        cprice = m.category_price[category]
+        ref = self.reference[category]
+        ps, qs, dp = self.price_sensitivity, self.quality_sensitivity, self.deal_proneness
+        delay = (cp.delay_aversion * t.delay_h / 24.0) if venue == 0 else 0.0
+        shown, utilities = [], []
+        for b in options:
+            if prices[b] > wallet or not available[b]:
+                continue
+            x = px[b]
+            gain = ref - x
+            utility = (qs * quality[b] + appeal[b]
+                       - ps * logpx[b]
+                       + cp.reference_weight * gain * (cp.loss_aversion if gain < 0 else 1.0)
+                       + (cp.loyalty_bonus if b == loyal else 0.0)
+                       + cp.deal_weight * dp * discounts[b]
+                       - delay)
+            shown.append(b)
+            xs.append(x)
+            utilities.append(utility)
+        outside = cp.outside_utility - cp.need_weight * math.log(min(max(need[category], 1e-3), NEED_CAP))
+        if self.aware and not presale:
+            outside += t.anticipation
+        top = max(utilities) if utilities and max(utilities) > outside else outside
+        exps = [math.exp(v - top) for v in utilities]
+        exp0 = math.exp(outside - top)
+        total_exp = exp0 + sum(exps)
+        r = rnd() * total_exp
+        stats = m.stats
+        stats["sessions"] += 1
+        stats["online"] += venue == 0
+        stats["presale"] += presale
+        stats["surplus"] += (math.log(total_exp) + top - outside) * cprice / ps
+        if r < exp0 or not shown:
+            observed = sum(xs) / len(xs) if xs else ref
+            self.reference[category] = ref + cp.reference_smoothing * (observed - ref)
+            return
+        acc = exp0
+        pick = len(shown) - 1
+        for j, e in enumerate(exps):
+            acc += e
+            if acc >= r:
+                pick = j
+                break
+        brand = shown[pick]
+        paid, depth = prices[brand], discounts[brand]
+        units = 1
+        if depth >= STOCKPILE_MIN_DISCOUNT:
+            extra = _poisson(self.random, cp.stockpile_rate * m.storable[category] * dp * depth)
+            units = int(min(1 + extra, MAX_UNITS, math.floor(wallet / max(paid, 1e-9))))
+        self.reference[category] = ref + cp.reference_smoothing * (xs[pick] - ref)
+        # Commitments: need and wallet (fulfilment is skipped on both sides of the benchmark).
+        need[category] -= units
+        self.wallet = wallet - units * paid
+        stats["purchases"] += 1
+        stats["units"] += units
+        stats["spend"] += units * paid
+
+
+def _poisson(rng, lam: float) -> int:
+    """Knuth's Poisson draw (lam here is at most a few units)."""
+    if lam <= 0:
+        return 0
+    limit, k, p = math.exp(-lam), 0, rng.random()
+    while p > limit:
+        k += 1
+        p *= rng.random()
+    return k
+
+
+# --- the comparison --------------------------------------------------------------------
+STATE = ("tier", "weekly_budget", "wallet", "price_sensitivity", "quality_sensitivity", "deal_proneness",
+         "online_preference", "aware", "last_hour", "loyal", "reference", "satisfaction", "churned")
+
+
+def snapshot(pop, hour: int) -> dict[str, np.ndarray]:
+    """The population's state at ``hour`` as columns, with every consumer's need as of ``hour``."""
+    state = {k: getattr(pop, k).copy() for k in STATE}
+    if hasattr(pop, "need_base"):      # need(t) = need_base + rate * t
+        need = pop.need_base + pop.need_rate * np.float32(hour)
+    else:                              # need as of each consumer's last session
+        need = pop.need + (hour - pop.last_hour).astype(np.float32)[:, None] * pop.need_rate
+    state["need"] = need
+    state["need_hour"] = np.full(pop.n, hour)
+    return state
+
+
+def default_hours(model: Double11Model, days: int = 3) -> range:
+    """``days`` simulated days around the first festival window: the eve (pre-sale,
+    anticipation), the window's first day (midnight burst, discounts) and after."""
+    cal = model.calendar
+    if cal.windows:
+        start = max(cal.windows[0].start - 24, 0)
+    else:
+        start = ((dt.date(cal.start.year, 11, 10) - cal.start).days) * 24
+    start = min(start, cal.n_hours - days * 24)
+    return range(start, start + days * 24)
+
+
+def _offers(model: Double11Model, hours: range) -> list[Offer]:
+    """The real model's offers for ``hours``: platform and venues step, brands stay put."""
+    offers = []
+    for h in hours:
+        model.hour = h
+        model.platform.step()
+        for venue in model.venues:
+            venue.step()
+        offer = model.offer()
+        # The model reuses some table buffers from hour to hour: keep private copies.
+        offers.append(dataclasses.replace(offer, **{f.name: getattr(offer, f.name).copy()
+                                                    for f in dataclasses.fields(offer)
+                                                    if isinstance(getattr(offer, f.name), np.ndarray)}))
+        model.online.step()
+    return offers
+
+
+def _vectorized(model: Double11Model, hours: range, offers: list[Offer]) -> tuple[float, dict[str, float]]:
+    pop = model.consumers
+    # ``shop(idx, online, offer)``, or the older ``shop(idx, online, offer, brand_arrays, cat_brands)``
+    extra = () if len(inspect.signature(pop.shop).parameters) <= 3 else (model.fulfilment.brand_arrays(), model.cat_brands)
+    stats = dict.fromkeys(("sessions", "online", "presale", "purchases", "units", "spend", "surplus", "turned_away"), 0.0)
+    clock, cpu, elapsed, elapsed_cpu = time.perf_counter, time.process_time, 0.0, 0.0
+    for h, offer in zip(hours, offers):
+        model.hour = h
+        t0, c0 = clock(), cpu()
+        idx, online = pop.activate(offer)
+        s = pop.shop(idx, online, offer, *extra)
+        b = s.bought
+        pop.commit(s.consumer[b], s.category[b], s.units[b], s.units[b] * s.price[b])
+        elapsed += clock() - t0
+        elapsed_cpu += cpu() - c0
+        stats["sessions"] += s.consumer.size
+        stats["online"] += int((s.venue == 0).sum())
+        stats["presale"] += int(s.presale.sum())
+        stats["purchases"] += int(b.sum())
+        stats["units"] += int(s.units[b].sum())
+        stats["spend"] += float((s.units[b] * s.price[b]).sum())
+        stats["surplus"] += float(s.surplus.sum())
+        stats["turned_away"] += pop.turned_away
+    return elapsed, elapsed_cpu, stats
+
+
+def _reference(model: Double11Model, state: dict[str, np.ndarray], hours: range, offers: list[Offer], seed: int):
+    t0 = time.perf_counter()
+    ref = ReferenceModel(model, state, seed=seed)
+    build = time.perf_counter() - t0
+    clock, cpu, elapsed, elapsed_cpu = time.perf_counter, time.process_time, 0.0, 0.0
+    for h, offer in zip(hours, offers):
+        t0, c0 = clock(), cpu()
+        ref.hour = h
+        ref.prepare(offer)
+        ref.step()
+        elapsed += clock() - t0
+        elapsed_cpu += cpu() - c0
+    return elapsed, elapsed_cpu, ref.stats, build
+
+
+def compare(n: int = 20_000, days: int = 3, seed: int = 0, params: Params | None = None) -> dict[str, Any]:
+    """Run the vectorized population and the per-agent reference on the same workload.
+
+    Returns timings (seconds of activity + choice), consumer-hours per second of each, the
+    speedup, and per-consumer-hour session/purchase statistics of both sides.
+    """
+    params = params or build_params({"consumers.n": n})
+    model = Double11Model(params, seed)
+    hours = default_hours(model, days)
+    t0 = time.perf_counter()
+    while model.hour < hours.start:   # the real model, all phases, up to the benchmark hours
+        model.step()
+    warm = time.perf_counter() - t0
+    pop = model.consumers
+    state = snapshot(pop, hours.start)
+    offers = _offers(model, hours)
+
+    vec_s, vec_cpu, vec_stats = _vectorized(model, hours, offers)
+    ref_s, ref_cpu, ref_stats, build = _reference(model, state, hours, offers, seed)
+    ch = n * len(hours)
+    per_ch = lambda st: {k: v / ch for k, v in st.items()}  # noqa: E731
+    return {
+        "consumers": n, "hours": len(hours), "first_hour": hours.start,
+        "first_day": str(model.calendar.start + dt.timedelta(days=hours.start // 24)),
+        "consumer_hours": ch, "warmup_s": warm, "reference_build_s": build,
+        "vectorized_s": vec_s, "reference_s": ref_s, "vectorized_cpu_s": vec_cpu, "reference_cpu_s": ref_cpu,
+        "vectorized_chps": ch / vec_s, "reference_chps": ch / ref_s, "speedup": ref_s / vec_s,
+        "speedup_cpu": ref_cpu / vec_cpu if vec_cpu > 0 else float("nan"),
+        "vectorized_per_ch": per_ch(vec_stats), "reference_per_ch": per_ch(ref_stats),
+    }
+
+
+if __name__ == "__main__":  # pragma: no cover
+    import json
+    print(json.dumps(compare(), indent=2))
