@@ -171,3 +171,15 @@ def test_memoised_baseline_gives_the_same_numbers_as_a_fresh_one():
     none_arm = run_model({**params, "festival.format": "none"}, seed=9)
     assert fresh == cached and len(runs._BASELINES) == 1   # the none arm reused the baseline
     assert none_arm.summary["gmv_total"] == pytest.approx(fresh["gmv_total"] - fresh["gmv_incremental"])
+
+
+def test_festival_parameters_have_no_effect_without_a_festival():
+    """The assumption that lets festival variants share one memoised baseline."""
+    from sim.runs import simulate
+
+    base = {**SHORT, "festival.format": "none"}
+    varied = {**base, "festival.discount": 0.6, "festival.pull": 5, "festival.presale_reach": 0.9,
+              "festival.participation": 0.2, "festival.opening_burst": 8}
+    plain, other = (simulate(build_params(p), seed=4).recorder for p in (base, varied))
+    assert pd.Series(plain.summary()).equals(pd.Series(other.summary()))  # NaN-aware
+    pd.testing.assert_frame_equal(plain.hourly_frame(), other.hourly_frame())
