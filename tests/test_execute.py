@@ -171,6 +171,7 @@ def test_a_store_in_use_by_another_job_is_refused(tmp_path):
     assert len(execute(make_tasks(2), workers=1, progress=False, run_fn=fake_run, store=store)) == 2
 
 
+@pytest.mark.timeout(120)  # if the stand-in jobs never start, fail instead of waiting for workers forever
 def test_slurm_cluster_through_dask_jobqueue_with_a_stand_in_sbatch(tmp_path, monkeypatch):
     """`cluster="slurm"` submits real dask-jobqueue job scripts; a stand-in sbatch runs them here."""
     import os
@@ -183,7 +184,8 @@ def test_slurm_cluster_through_dask_jobqueue_with_a_stand_in_sbatch(tmp_path, mo
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     scripts = {
-        "sbatch": 'setsid bash "$1" > "$1.log" 2>&1 < /dev/null &\necho "Submitted batch job $!"\n',
+        # like the real one, keep a copy of the script: dask-jobqueue deletes it once sbatch returns
+        "sbatch": 'cp "$1" "$1.job"\nsetsid bash "$1.job" > "$1.log" 2>&1 < /dev/null &\necho "Submitted batch job $!"\n',
         "scancel": 'for id in "$@"; do kill -- "-$id" 2>/dev/null; done; exit 0\n',
         "squeue": "exit 0\n",
     }
