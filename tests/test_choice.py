@@ -1,9 +1,27 @@
-"""The multinomial logit with outside option: shares match the formula."""
+"""The multinomial logit with outside option (the compiled kernel's ``logit_pick``): shares match the formula."""
 
 import numpy as np
 import pytest
+from numba import njit
 
-from sim.agents.consumers import logit_choice
+from sim.agents.consumer_kernels import logit_pick, poisson_inverse
+
+
+@njit
+def _picks(utility, outside, uniforms):
+    """``logit_pick`` for each row of ``utility`` (and each outside utility): slot (-1 = outside) and log-sum."""
+    n = uniforms.shape[0]
+    slot = np.empty(n, dtype=np.int64)
+    logsum = np.empty(n)
+    for i in range(n):
+        slot[i], logsum[i] = logit_pick(utility[i], outside[i], uniforms[i])
+    return slot, logsum
+
+
+def logit_choice(utility, outside, uniform):
+    """Whether an inside option was chosen, which one, and the log-sum, per row (float32 utilities, as in the model)."""
+    slot, logsum = _picks(np.asarray(utility, dtype=np.float32), np.asarray(outside, dtype=np.float32), uniform)
+    return slot >= 0, slot, logsum
 
 
 def test_choice_shares_match_the_logit_formula():
@@ -35,3 +53,19 @@ def test_a_higher_outside_utility_lowers_purchase_probability():
     high, _, _ = logit_choice(u, np.full(n, 2.0), rng.random(n))
     assert low.mean() == pytest.approx(3 / (3 + np.exp(-1.0)), abs=0.01)
     assert high.mean() == pytest.approx(3 / (3 + np.exp(2.0)), abs=0.01)
+
+
+def test_an_unavailable_last_option_is_never_chosen_even_at_the_top_of_the_unit_interval():
+    utility = np.array([[0.0, 0.0, -np.inf]] * 3)
+    bought, slot, _ = logit_choice(utility, np.zeros(3), np.array([0.999999, 1 - 2**-53, 0.9]))
+    assert bought.all() and (slot == 1).all()
+
+
+@pytest.mark.parametrize("lam", [0.05, 0.4, 1.2])
+def test_units_draw_inverts_the_poisson_cdf(lam):
+    from math import exp, factorial
+    rng = np.random.default_rng(3)
+    draws = np.array([poisson_inverse(lam, u) for u in rng.random(200_000)])
+    for k in range(4):
+        assert (draws == k).mean() == pytest.approx(exp(-lam) * lam**k / factorial(k), abs=0.004)
+    assert draws.max() <= 6  # capped at MAX_UNITS: 1 + extra units are capped there anyway

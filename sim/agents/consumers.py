@@ -1,10 +1,12 @@
-"""Consumers: columnar state and vectorized hourly decisions.
+"""Consumers: columnar state and hourly decisions.
 
 One Mesa agent, ``ConsumerPopulation``, holds every simulated consumer as columns of
 numpy arrays; a Python object per consumer would cost a call per consumer-hour (see
 ``benchmarks/reference_per_agent.py``). Each hour only the consumers drawn as active are
 touched: need and savings grow lazily between a consumer's sessions, so idle consumers
-cost nothing. ``population.consumer(i)`` returns one consumer's state for inspection.
+cost nothing. The per-consumer loops of an hour (activity, choice) are compiled kernels
+in ``consumer_kernels.py``, fed with uniforms drawn here. ``population.consumer(i)``
+returns one consumer's state for inspection.
 """
 
 from __future__ import annotations
@@ -17,14 +19,12 @@ import numpy as np
 
 from ..catalog import CATEGORIES, TIERS, category_array
 from ..params import Params
+from .consumer_kernels import MAX_UNITS, NEED_CAP, STOCKPILE_MIN_DISCOUNT, activate_hour, shop_hour  # noqa: F401 (constants re-exported)
 
 if TYPE_CHECKING:
     from ..model import Double11Model
 
 HOURS_PER_WEEK = 168.0
-NEED_CAP = 3.0            # need beyond three units adds no more purchase pressure
-MAX_UNITS = 6             # most units one purchase takes, stockpiling included
-STOCKPILE_MIN_DISCOUNT = 0.1
 EXPECTED_QUALITY = 0.6    # quality consumers expect; below it returns and dissatisfaction rise
 
 
@@ -171,152 +171,45 @@ class ConsumerPopulation(mesa.Agent):
 
         Returns the active consumers (sorted) and whether each shops online.
         """
-        rng = self.draws
         lam_on, lam_off = offer.online_rate, offer.offline_rate
         lam_max = 1.5 * max(lam_on, lam_off)  # satisfaction factor is at most 1.5
         if lam_max <= 0:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=bool)
-        idx = bernoulli_indices(rng, self.n, min(lam_max, 1.0))
-        pref = self.online_preference[idx]
-        factor = 0.5 + self.satisfaction[idx]
-        on = pref * lam_on
-        rate = (on + (1 - pref) * lam_off) * factor
-        keep = np.flatnonzero((rng.random(idx.size) * lam_max < rate) & ~self.churned[idx])
-        idx, on, rate, factor = idx[keep], on[keep], rate[keep], factor[keep]
-        online = rng.random(idx.size) * (rate / factor) < on
-        self._catch_up(idx)
-        return idx, online
+        candidates = bernoulli_indices(self.draws, self.n, min(lam_max, 1.0))
+        uniforms = self.draws.random((candidates.size, 2))  # thinning, online or offline
+        f32 = np.float32
+        return activate_hour(candidates, uniforms, f32(lam_on), f32(lam_off), float(lam_max),
+                             self.online_preference, self.satisfaction, self.churned,
+                             self.wallet, self.weekly_budget, self.last_hour, int(self.model.hour),
+                             f32(self.params.savings_cap_weeks), f32(HOURS_PER_WEEK))
 
-    def _catch_up(self, idx: np.ndarray) -> None:
-        """Bring the savings of the active consumers up to this hour."""
-        self.wallet[idx] = self._wallet_now(idx)
-        self.last_hour[idx] = self.model.hour
-
-    def need_now(self, idx: np.ndarray, category: np.ndarray | None = None) -> np.ndarray:
-        """Units needed now: all categories per consumer, or one category per consumer."""
-        growth = self.need_rate * np.float32(self.model.hour)
-        if category is None:
-            return np.take(self.need_base, idx, axis=0) + growth
-        return np.take(self.need_base, idx * self.need_base.shape[1] + category) + growth[category]
+    def need_now(self, idx: np.ndarray) -> np.ndarray:
+        """Units needed now, per consumer and category."""
+        return np.take(self.need_base, idx, axis=0) + self.need_rate * np.float32(self.model.hour)
 
     # --- choice ---------------------------------------------------------------------
     def shop(self, idx: np.ndarray, online: np.ndarray, offer: Offer) -> Sessions:
-        """Sessions of the active consumers: category, venue, consideration set, logit choice."""
-        rng = self.draws
-        need = self.need_now(idx)
-        positive = np.maximum(need, 0)
-        total = positive.sum(axis=1)
-        has_need = total > 0
-        idx, online, positive, total = idx[has_need], online[has_need], positive[has_need], total[has_need]
-        category = _count_below(positive, rng.random(idx.size) * total)
-        category = np.minimum(category, len(CATEGORIES) - 1)
+        """Sessions of the active consumers: category, venue, consideration set, logit choice.
 
-        venue = np.zeros(idx.size, dtype=np.int64)
-        offline = ~online
-        self.turned_away = 0
-        if offline.any():
-            venue[offline] = self._pick_venue(offer, self.tier[idx[offline]], category[offline])
-            idx, category, venue = self._admit(offer, idx, category, venue)
-        presale = np.zeros(idx.size, dtype=bool)
-        if offer.presale:
-            presale = (venue == 0) & (rng.random(idx.size) < self.model.params.festival.presale_reach)
-        group = np.where(presale, offer.n_groups - 1, venue)
-        return self._choose(idx, category, venue, group, presale, offer)
-
-    def _pick_venue(self, offer: Offer, tier: np.ndarray, category: np.ndarray) -> np.ndarray:
-        """Offline venue among those open in the consumer's tier with the category; 0 (online) if none."""
-        cum = offer.venue_cum[tier, category]          # (k, venues)
-        total = cum[:, -1]
-        u = self.draws.random(tier.size) * total
-        pick = (cum[:, 0] < u).astype(np.int64)
-        for j in range(1, cum.shape[1]):
-            pick += cum[:, j] < u
-        return np.where(total > 0, pick + 1, 0)
-
-    def _admit(self, offer: Offer, idx: np.ndarray, category: np.ndarray, venue: np.ndarray):
-        """Venues over their hourly visit capacity turn a random share of visitors away."""
-        visits = np.bincount(venue, minlength=offer.venue_capacity.size + 1)[1:]
-        accept = np.minimum(1.0, offer.venue_capacity / np.maximum(visits, 1))
-        admitted = (venue == 0) | (self.draws.random(venue.size) < accept[venue - 1])
-        self.turned_away = int((~admitted).sum())
-        return idx[admitted], category[admitted], venue[admitted]
-
-    def _consider(self, idx: np.ndarray, category: np.ndarray, group: np.ndarray, offer: Offer) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Consideration sets: s draws weighted by exposure (online) or shelf (offline), plus the loyal brand.
-
-        Returns options (k, s + 1), whether each is a distinct available option, and the loyal brand.
+        The uniforms are drawn here from the population's stream, one block per hour in a
+        fixed layout; the per-session loop is the compiled ``consumer_kernels.shop_hour``.
         """
-        k, s = idx.size, self.params.consideration_size
-        slots = offer.cat_brands.shape[1]
-        row = group * offer.cat_brands.shape[0] + category
-        cum_t = np.ascontiguousarray(offer.cum_weights.T)                          # (slots, rows), tiny
-        u_t = np.ascontiguousarray(self.draws.random((k, s), dtype=np.float32).T)  # (s, k), same draws
-        pos = np.zeros((s, k), dtype=np.int8)
-        for j in range(slots - 1):  # inverse CDF: count the cumulative weights below the draw
-            pos += np.take(cum_t[j], row) < u_t
-        options = np.empty((k, s + 1), dtype=np.int64)
-        options[:, :s] = np.take(offer.cat_brands, (category * slots)[:, None] + pos.T)
-        loyal = np.take(self.loyal, idx * self.loyal.shape[1] + category).astype(np.int64)
-        options[:, s] = loyal
-        valid = options >= 0
-        for j in range(1, s + 1):
-            for i in range(j):
-                valid[:, j] &= options[:, j] != options[:, i]
-        options = np.where(valid, options, 0)
-        valid &= offer.available.ravel()[group[:, None] * offer.available.shape[1] + options]
-        return options, valid, loyal
-
-    def _choose(self, idx, category, venue, group, presale, offer: Offer) -> Sessions:
-        cp, rng = self.params, self.draws
-        k = idx.size
-        options, valid, loyal = self._consider(idx, category, group, offer)
-        flat = group[:, None] * offer.price.shape[1] + options
-        price = offer.price.ravel()[flat]
-        discount = offer.discount.ravel()[flat]
-        x = offer.price_index.ravel()[flat]
-        wallet = self.wallet[idx]
-        valid &= price <= wallet[:, None]
-        cell = idx * self.reference.shape[1] + category
-        ref = np.take(self.reference, cell)
-        f32 = np.float32
-        # Utility, built in place: quality, service and rating, price, gain/loss against the
-        # reference price, loyalty, deal appeal, expected delivery delay.
-        utility = offer.quality[options]
-        utility *= self.quality_sensitivity[idx][:, None]
-        utility += offer.appeal[options]
-        utility -= offer.log_price_index.ravel()[flat] * self.price_sensitivity[idx][:, None]
-        gain = ref[:, None] - x
-        gain *= np.where(gain < 0, f32(cp.reference_weight * cp.loss_aversion), f32(cp.reference_weight))
-        utility += gain
-        utility += f32(cp.loyalty_bonus) * (options == loyal[:, None])
-        utility += discount * (f32(cp.deal_weight) * self.deal_proneness[idx])[:, None]
-        delay_h = np.where(venue == 0, f32(offer.expected_delay_h), f32(0))
-        utility -= (f32(cp.delay_aversion / 24.0) * delay_h)[:, None]
-        np.putmask(utility, ~valid, -np.inf)
-        # Waiting is attractive while little of a unit is needed: log need, 0 at one full unit.
-        need = np.clip(self.need_now(idx, category), 1e-3, NEED_CAP)
-        outside = f32(cp.outside_utility) - f32(cp.need_weight) * np.log(need)
-        outside += np.where(self.aware[idx] & ~presale, f32(offer.anticipation), f32(0))
-
-        bought, slot, logsum = logit_choice(utility, outside, rng.random(k))
-        rows = np.arange(k)
-        brand = np.where(bought, options[rows, slot], -1)
-        paid = np.where(bought, price[rows, slot], 0.0)
-        depth = np.where(bought, discount[rows, slot], 0.0)
-        x_paid = np.where(bought, x[rows, slot], 0.0)
-
-        units = np.where(bought, 1, 0)
-        deal = bought & (depth >= STOCKPILE_MIN_DISCOUNT)
-        extra = rng.poisson(cp.stockpile_rate * self.storable[category] * self.deal_proneness[idx] * depth)
-        affordable = np.floor(wallet / np.maximum(paid, 1e-9))
-        units = np.where(deal, np.minimum(np.minimum(1 + extra, MAX_UNITS), affordable), units).astype(np.int64)
-
-        surplus = (logsum - outside) * self.category_price[category] / self.price_sensitivity[idx]
-        n_seen = _count_true(valid)
-        seen = np.where(valid, x, 0.0).sum(axis=1) / np.maximum(n_seen, 1)
-        observed = np.where(bought, x_paid, np.where(n_seen > 0, seen, ref))
-        self.reference.reshape(-1)[cell] = ref + np.float32(cp.reference_smoothing) * (observed - ref)
-        return Sessions(idx, category, venue, presale, brand, units, paid, depth, delay_h, surplus)
+        cp, f32 = self.params, np.float32
+        uniforms = self.draws.random((idx.size, 6 + cp.consideration_size))
+        *decided, self.turned_away = shop_hour(
+            idx, online, int(self.model.hour), bool(offer.presale), float(self.model.params.festival.presale_reach),
+            offer.price, offer.discount, offer.price_index, offer.log_price_index, offer.available,
+            offer.appeal, offer.quality, offer.cum_weights, offer.cat_brands, offer.venue_cum, offer.venue_capacity,
+            self.tier, self.loyal, self.reference, self.wallet, self.need_base, self.need_rate,
+            self.quality_sensitivity, self.price_sensitivity, self.deal_proneness, self.aware,
+            self.storable, self.category_price,
+            f32(cp.reference_weight), f32(cp.reference_weight * cp.loss_aversion), f32(cp.loyalty_bonus),
+            f32(cp.deal_weight), f32(cp.delay_aversion / 24.0), f32(offer.expected_delay_h),
+            f32(cp.outside_utility), f32(cp.need_weight), f32(offer.anticipation), f32(cp.reference_smoothing),
+            float(cp.stockpile_rate),
+            uniforms,
+        )
+        return Sessions(*decided)
 
     # --- experience -----------------------------------------------------------------
     def commit(self, idx: np.ndarray, category: np.ndarray, units: np.ndarray, spend: np.ndarray, unique: bool = False) -> None:
@@ -368,50 +261,6 @@ def bernoulli_indices(rng: np.random.Generator, n: int, p: float) -> np.ndarray:
         more = np.cumsum(rng.geometric(p, int(np.sqrt(expected) + 16))) + positions[-1]
         positions = np.concatenate([positions, more])
     return positions[positions < n]
-
-
-def logit_choice(utility: np.ndarray, outside: np.ndarray, uniform: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Multinomial logit with an outside option, decided by one uniform draw per row.
-
-    ``utility`` is (rows, options) with -inf for unavailable options. Returns whether an
-    inside option was chosen, which one, and the log-sum of all exponentiated utilities
-    (the expected maximum utility, for consumer surplus).
-    """
-    width = utility.shape[1]
-    top = outside
-    for j in range(width):  # row max by columns: numpy reduces a short last axis slowly
-        top = np.maximum(top, utility[:, j])
-    cum = utility - top[:, None]
-    np.exp(cum, out=cum)
-    for j in range(1, width):  # running sum by columns, the order of np.cumsum
-        cum[:, j] += cum[:, j - 1]
-    exp_outside = np.exp(outside - top)
-    total = exp_outside + cum[:, -1]
-    r = uniform * total  # [0, exp_outside) is the outside option, then each inside option in turn
-    bought = r >= exp_outside
-    left = r - exp_outside
-    slot = (cum[:, 0] < left).astype(np.int64)
-    for j in range(1, width - 1):  # the last column only matters when clipped below
-        slot += cum[:, j] < left
-    return bought, slot, np.log(total) + top
-
-
-def _count_below(weights: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Per row, how many running sums of ``weights`` (the order of np.cumsum) are below ``u``."""
-    acc = weights[:, 0].copy()
-    count = (acc < u).astype(np.int64)
-    for j in range(1, weights.shape[1]):
-        acc += weights[:, j]
-        count += acc < u
-    return count
-
-
-def _count_true(mask: np.ndarray) -> np.ndarray:
-    """Row counts of a (rows, few) bool array, column by column (exact, faster than sum(axis=1))."""
-    count = mask[:, 0].astype(np.int64)
-    for j in range(1, mask.shape[1]):
-        count += mask[:, j]
-    return count
 
 
 def _beta_with_mean(rng: np.random.Generator, mean: np.ndarray | float, concentration: float, n: int) -> np.ndarray:
