@@ -147,28 +147,34 @@ def shop_hour(
     f32 = np.float32
     growth = need_rate * f32(hour)
 
+    # The active consumers' need, gathered first: a plain copy loop lets the CPU overlap the
+    # memory reads, which matters when the population is much larger than the caches.
+    need = np.empty((k, n_categories), dtype=np.float32)
+    for i in range(k):
+        for c in range(n_categories):
+            need[i, c] = need_base[idx[i], c] + growth[c]
+
     # Pass 1: category in proportion to positive need, then the venue (offline shoppers:
     # an open venue of their tier carrying the category, online if there is none).
     category = np.full(k, -1, dtype=np.int64)   # -1: no need, no session
     venue = np.zeros(k, dtype=np.int64)
     visits = np.zeros(n_venues, dtype=np.int64)
     for i in range(k):
-        consumer = idx[i]
         total = f32(0.0)
         for c in range(n_categories):
-            total += max(need_base[consumer, c] + growth[c], f32(0.0))
+            total += max(need[i, c], f32(0.0))
         if not total > 0:
             continue
         u = uniforms[i, 0] * total
         running = f32(0.0)
         c_pick = 0
         for c in range(n_categories - 1):  # inverse CDF over the running sums of positive need
-            running += max(need_base[consumer, c] + growth[c], f32(0.0))
+            running += max(need[i, c], f32(0.0))
             if running < u:
                 c_pick = c + 1
         category[i] = c_pick
         if not online[i]:
-            cum = venue_cum[tier[consumer], c_pick]
+            cum = venue_cum[tier[idx[i]], c_pick]
             v_total = cum[n_venues - 1]
             if v_total > 0:
                 u = uniforms[i, 1] * v_total
@@ -178,6 +184,24 @@ def shop_hour(
                         pick += 1
                 venue[i] = pick + 1
                 visits[pick] += 1
+
+    # The consumer columns the choice reads, gathered the same way (per session, category).
+    loyal_s = np.empty(k, dtype=np.int64)
+    reference_s = np.empty(k, dtype=np.float32)
+    wallet_s = np.empty(k, dtype=np.float32)
+    qs_s = np.empty(k, dtype=np.float32)
+    ps_s = np.empty(k, dtype=np.float32)
+    dp_s = np.empty(k, dtype=np.float32)
+    aware_s = np.empty(k, dtype=np.bool_)
+    for i in range(k):
+        consumer, c = idx[i], max(category[i], 0)
+        loyal_s[i] = loyal[consumer, c]
+        reference_s[i] = reference[consumer, c]
+        wallet_s[i] = wallet[consumer]
+        qs_s[i] = quality_sensitivity[consumer]
+        ps_s[i] = price_sensitivity[consumer]
+        dp_s[i] = deal_proneness[consumer]
+        aware_s[i] = aware[consumer]
 
     # Venues over their hourly visit capacity turn a random share of visitors away.
     accept = np.ones(n_venues)
@@ -213,7 +237,7 @@ def shop_hour(
         consumer = idx[i]
         presale = presale_open and venue[i] == 0 and uniforms[i, 3] < presale_reach
         g = presale_group if presale else venue[i]
-        loyal_brand = np.int64(loyal[consumer, c])
+        loyal_brand = loyal_s[i]
 
         # Consideration set: s draws by inverse CDF on the group's weights, plus the loyal
         # brand; padding, duplicates, unavailable and unaffordable options are dropped.
@@ -232,14 +256,14 @@ def shop_hour(
                     ok = False
             if ok:
                 b = options[j]
-                ok = available[g, b] and price[g, b] <= wallet[consumer]
+                ok = available[g, b] and price[g, b] <= wallet_s[i]
             valid[j] = ok
 
         # Utility: quality, service and rating, price, gain/loss against the reference
         # price, loyalty, deal appeal, expected delivery delay.
-        ref = reference[consumer, c]
+        ref = reference_s[i]
         delay = expected_delay_h if venue[i] == 0 else f32(0.0)
-        qs, ps, dp = quality_sensitivity[consumer], price_sensitivity[consumer], deal_proneness[consumer]
+        qs, ps, dp = qs_s[i], ps_s[i], dp_s[i]
         deal_appeal = deal_weight * dp
         delay_cost = delay_per_hour * delay
         for j in range(s + 1):
@@ -261,10 +285,9 @@ def shop_hour(
 
         # Outside option: waiting is attractive while little of a unit is needed (log need,
         # 0 at one full unit), more so for the aware when an announced festival is near.
-        need = need_base[consumer, c] + growth[c]
-        need = min(max(need, f32(1e-3)), f32(NEED_CAP))
-        outside = outside_utility - need_weight * np.log(need)
-        if aware[consumer] and not presale:
+        need_c = min(max(need[i, c], f32(1e-3)), f32(NEED_CAP))
+        outside = outside_utility - need_weight * np.log(need_c)
+        if aware_s[i] and not presale:
             outside += anticipation
 
         slot, logsum = logit_pick(utility, outside, uniforms[i, 4])
@@ -276,7 +299,7 @@ def shop_hour(
             if depth >= min_deal:  # stockpiling on a deal, as far as the wallet allows
                 lam = stockpile_rate * storable[c] * dp * depth
                 extra = poisson_inverse(lam, uniforms[i, 5])
-                affordable = np.floor(wallet[consumer] / max(paid, f32(1e-9)))
+                affordable = np.floor(wallet_s[i] / max(paid, f32(1e-9)))
                 units = int(min(min(1 + extra, MAX_UNITS), affordable))
             brand_out[n] = b
             units_out[n] = units
