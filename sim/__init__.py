@@ -26,7 +26,7 @@ _EXPORTS = {
     "make_scenario": "scenarios", "load_scenario": "scenarios", "list_scenarios": "scenarios",
     "run_scenario": "scenarios",
     "Task": "execute", "Outcome": "execute", "execute": "execute",
-    "sweep_main": "sweeps",
+    "sweep_main": "sweeps", "run_sweep": "sweeps", "rebuild_sweep": "sweeps", "load_spec": "sweeps",
     "comparison_table": "report", "write_report": "report", "write_results": "report", "rebuild_report": "report",
     "main": "cli",
 }

@@ -30,7 +30,7 @@ RunFn = Callable[..., Any]
 """``run_fn(params, seed, counterfactual=...) -> RunResult-like`` (``.summary``, ``.hourly``)."""
 
 MAX_CHUNK = 32  # caps the work lost on interruption and keeps the progress bar moving
-CHUNKS_PER_WORKER = 4
+CHUNKS_PER_WORKER = 8  # small chunks even out the tail; each is still several runs
 JOBQUEUE_KINDS = ("slurm", "pbs")
 RESERVED_COLUMNS = ("index", "seed", "counterfactual", "error")
 
@@ -84,7 +84,7 @@ def run_chunk(tasks: Sequence[Task], keep_hourly: bool = True, run_fn: RunFn | N
 
 
 def default_chunk_size(n_tasks: int, workers: int) -> int:
-    """About four chunks per worker, at least one task each, at most ``MAX_CHUNK``."""
+    """About eight chunks per worker, at least one task each, at most ``MAX_CHUNK``."""
     return max(1, min(MAX_CHUNK, math.ceil(n_tasks / (CHUNKS_PER_WORKER * max(1, workers)))))
 
 
