@@ -64,7 +64,10 @@ def logit_pick(utility, outside, u):
 
 @njit(cache=True)
 def poisson_inverse(lam, u):
-    """Poisson(lam) draw by inverting the CDF at ``u``, capped at ``cap`` (exact below it)."""
+    """Poisson(lam) draw by inverting the CDF at the uniform ``u`` (exact), capped at MAX_UNITS.
+
+    The cap changes nothing downstream: a purchase never takes more than MAX_UNITS units.
+    """
     cap = MAX_UNITS
     k = 0
     p = np.exp(-lam)
