@@ -56,8 +56,8 @@ def test_run_task_records_exception_type_and_message():
     assert out.error == "RuntimeError: discount too deep"
 
 
-def test_default_chunk_size_gives_about_four_chunks_per_worker():
-    assert default_chunk_size(80, 2) == 10
+def test_default_chunk_size_gives_about_eight_chunks_per_worker():
+    assert default_chunk_size(80, 2) == 5
     assert default_chunk_size(3, 8) == 1
     assert default_chunk_size(100_000, 2) == 32  # capped: an interruption loses little
 
