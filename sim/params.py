@@ -232,7 +232,10 @@ def build_params(overrides: dict[str, Any] | None = None, base: Params | None = 
 def format_validation_error(exc: ValidationError) -> str:
     err = exc.errors()[0]
     loc = ".".join(str(p) for p in err["loc"] if not isinstance(p, int))
-    return f"{loc or 'parameters'}: {err['msg']} (got {err.get('input')!r})"
+    message = err["msg"].removeprefix("Value error, ")
+    value = err.get("input")
+    shown = "" if isinstance(value, dict) else f" (got {value!r})"  # a whole section is too long to echo
+    return f"{loc or 'parameters'}: {message}{shown}"
 
 
 def describe() -> list[dict[str, Any]]:
