@@ -56,24 +56,24 @@ def parse_set(items: Sequence[str] | None) -> dict[str, Any]:
     return out
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a positive integer (got {text!r})") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer (got {text})")
-    return value
+def int_at_least(minimum: int):
+    """An argparse type: an integer no smaller than ``minimum``, with a one-line message."""
+    kind = "positive" if minimum == 1 else "non-negative" if minimum == 0 else f">= {minimum}"
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < minimum:
+            raise argparse.ArgumentTypeError(f"must be a {kind} integer (got {text!r})")
+        return value
+
+    return parse
 
 
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a non-negative integer (got {text!r})") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be a non-negative integer (got {text})")
-    return value
+_positive_int = int_at_least(1)
+_seed = int_at_least(0)
 
 
 def _common(p: argparse.ArgumentParser, seed_help: str) -> None:

@@ -13,23 +13,17 @@ import tomllib
 from pathlib import Path
 from typing import Any, NoReturn, Sequence
 
+from ..cli import int_at_least
 from .runner import run_sweep
 from .spec import SweepError
+
+
+_positive = int_at_least(1)
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise SweepError(message)
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer (got {text!r})") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer (got {text!r})")
-    return value
 
 
 def parse_assignments(items: Sequence[str], option: str) -> dict[str, Any]:
@@ -60,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run on Dask: a scheduler address (tcp://host:8786), a LocalCluster, or a SLURM/PBS cluster")
     p.add_argument("--cluster-option", action="append", default=[], metavar="KEY=VALUE",
                    help="SLURM/PBS setting (queue, account, cores, memory, walltime, jobs, ...), repeatable")
-    p.add_argument("--chunk-size", type=_positive, help="runs per chunk (default: ~4 chunks per worker, at most 32)")
+    p.add_argument("--chunk-size", type=_positive, help="runs per chunk (default: ~8 chunks per worker, at most 32)")
     p.add_argument("--out", type=Path, help="output folder (default results/sweep-<name>-<timestamp>)")
     p.add_argument("--resume", type=Path, metavar="DIR", help="continue an interrupted sweep in DIR (same file and options)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
