@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-ARCHETYPES = ("big", "small", "low_quality")
-VENUE_TYPES = (
-    "tmall_online", "department_store", "hypermarket", "home_furnishing", "rural_service_point",
-    "local_services", "popup_store", "corner_store", "appliance_chain",
-)
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from .catalog import ARCHETYPE_NAMES as ARCHETYPES
+from .catalog import VENUE_TYPES
+
+if TYPE_CHECKING:
+    from .agents.consumers import Sessions
+    from .model import Double11Model
 
 RUN_METRICS = (
     "gmv_total", "gmv_festival", "gmv_incremental", "gmv_festival_lift", "orders_total",
@@ -19,19 +25,6 @@ RUN_METRICS = (
 )
 # Metrics measured against the paired `none` run on the same seed.
 RELATIVE_METRICS = ("gmv_incremental", "gmv_festival_lift", "pre_festival_dip", "post_festival_slump", "offline_gmv_lift")
-
-from typing import TYPE_CHECKING
-
-import numpy as np
-import pandas as pd
-
-from .catalog import ARCHETYPE_NAMES, VENUE_TYPES as _VENUE_TYPES
-
-if TYPE_CHECKING:
-    from .agents.consumers import Sessions
-    from .model import Double11Model
-
-assert ARCHETYPES == ARCHETYPE_NAMES and VENUE_TYPES == _VENUE_TYPES
 
 FINAL_DAYS = 7  # hhi_final and cr4_final describe the season's last week
 
