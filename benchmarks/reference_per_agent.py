@@ -8,8 +8,7 @@ One ``Consumer(mesa.Agent)`` per simulated consumer, each with its own ``step``,
    (rate = (pref x online_rate + (1 - pref) x offline_rate) x (0.5 + satisfaction), not
    churned; the marginal probability of the thinning scheme is reproduced exactly:
    P(active) = P(candidate) x rate / lam_max, with P(candidate) = min(lam_max, 1) for
-   ``bernoulli_indices`` candidates, or 1 - exp(-min(lam_max, 1)) for the older
-   Poisson-and-unique scheme) and online vs offline;
+   ``bernoulli_indices`` candidates) and online vs offline;
 2. lazy catch-up of need and wallet since the consumer's last session;
 3. category draw in proportion to positive need; offline venue draw among the open
    venues of the consumer's tier carrying the category (online if none), with the
@@ -43,7 +42,6 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import datetime as dt
-import inspect
 import math
 import time
 from typing import Any
@@ -51,7 +49,6 @@ from typing import Any
 import mesa
 import numpy as np
 
-import sim.agents.consumers as consumers_module
 from sim.agents.consumers import MAX_UNITS, NEED_CAP, STOCKPILE_MIN_DISCOUNT, Offer
 from sim.model import Double11Model
 from sim.params import Params, build_params
@@ -73,27 +70,15 @@ class HourTables:
                  "appeal", "quality", "cum_rows", "cat_brands", "max_slot", "n_categories",
                  "venue_cum", "venue_capacity", "anticipation", "presale", "presale_group", "delay_h")
 
-    def __init__(self, offer: Offer, real: Double11Model, exact_bernoulli: bool):
+    def __init__(self, offer: Offer):
         self.lam_on = float(offer.online_rate)
         self.lam_off = float(offer.offline_rate)
         self.lam_max = 1.5 * max(self.lam_on, self.lam_off)
-        # P(candidate) / lam_max: candidates are Bernoulli(min(lam_max, 1)) trials (exact scheme)
-        # or the distinct values of Poisson(n lam_max) uniform draws (older scheme).
-        cand = min(self.lam_max, 1.0) if exact_bernoulli else -math.expm1(-min(self.lam_max, 1.0))
-        self.p_scale = cand / self.lam_max if self.lam_max > 0 else 0.0
-        book, cp = real.brand_book, real.params.consumers
-        if hasattr(offer, "price_index"):                     # tables precomputed by the model
-            price, discount, x = offer.price, offer.discount, offer.price_index
-            log_x, available = offer.log_price_index, offer.available
-            appeal, quality, cat_brands = offer.appeal, offer.quality, offer.cat_brands
-        else:                                                 # derive them as the consumer code does
-            discount = np.minimum(offer.discount, 0.95)
-            price = book.list_price[None, :] * (1 - discount)
-            x = price / real.consumers.category_price[book.category][None, :]
-            log_x = np.log(x)
-            available = offer.carried & (book.inventory >= 1)[None, :]
-            appeal = cp.service_weight * book.service + cp.rating_weight * (book.rating - 0.5)
-            quality, cat_brands = book.quality, real.cat_brands
+        # P(candidate) / lam_max: candidates are Bernoulli(min(lam_max, 1)) trials (bernoulli_indices).
+        self.p_scale = min(self.lam_max, 1.0) / self.lam_max if self.lam_max > 0 else 0.0
+        price, discount, x = offer.price, offer.discount, offer.price_index
+        log_x, available = offer.log_price_index, offer.available
+        appeal, quality, cat_brands = offer.appeal, offer.quality, offer.cat_brands
         cum = offer.cum_weights.reshape(-1, cat_brands.shape[1])   # row = group * categories + category
         self.price, self.discount, self.x, self.log_x = price.tolist(), discount.tolist(), x.tolist(), log_x.tolist()
         self.available = available.tolist()
@@ -123,7 +108,6 @@ class ReferenceModel(mesa.Model):
         self.tables: HourTables | None = None
         self.venue_visits: list[float] = []
         self.real = real
-        self.exact_bernoulli = hasattr(consumers_module, "bernoulli_indices")
         self.category_price = pop.category_price.tolist()
         self.storable = pop.storable.tolist()
         self.need_rate = pop.need_rate.astype(float).tolist()
@@ -135,7 +119,7 @@ class ReferenceModel(mesa.Model):
 
     def prepare(self, offer: Offer) -> None:
         """Convert the hour's offer once (all agents read it), reset venue visit counts."""
-        self.tables = HourTables(offer, self.real, self.exact_bernoulli)
+        self.tables = HourTables(offer)
         self.venue_visits = [0.0] * len(self.tables.venue_capacity)
 
     def step(self) -> None:
@@ -322,11 +306,7 @@ STATE = ("tier", "weekly_budget", "wallet", "price_sensitivity", "quality_sensit
 def snapshot(pop, hour: int) -> dict[str, np.ndarray]:
     """The population's state at ``hour`` as columns, with every consumer's need as of ``hour``."""
     state = {k: getattr(pop, k).copy() for k in STATE}
-    if hasattr(pop, "need_base"):      # need(t) = need_base + rate * t
-        need = pop.need_base + pop.need_rate * np.float32(hour)
-    else:                              # need as of each consumer's last session
-        need = pop.need + (hour - pop.last_hour).astype(np.float32)[:, None] * pop.need_rate
-    state["need"] = need
+    state["need"] = pop.need_base + pop.need_rate * np.float32(hour)  # need(t) = need_base + rate * t
     state["need_hour"] = np.full(pop.n, hour)
     return state
 
@@ -362,15 +342,13 @@ def _offers(model: Double11Model, hours: range) -> list[Offer]:
 
 def _vectorized(model: Double11Model, hours: range, offers: list[Offer]) -> tuple[float, dict[str, float]]:
     pop = model.consumers
-    # ``shop(idx, online, offer)``, or the older ``shop(idx, online, offer, brand_arrays, cat_brands)``
-    extra = () if len(inspect.signature(pop.shop).parameters) <= 3 else (model.fulfilment.brand_arrays(), model.cat_brands)
     stats = dict.fromkeys(("sessions", "online", "presale", "purchases", "units", "spend", "surplus", "turned_away"), 0.0)
     clock, cpu, elapsed, elapsed_cpu = time.perf_counter, time.process_time, 0.0, 0.0
     for h, offer in zip(hours, offers):
         model.hour = h
         t0, c0 = clock(), cpu()
         idx, online = pop.activate(offer)
-        s = pop.shop(idx, online, offer, *extra)
+        s = pop.shop(idx, online, offer)
         b = s.bought
         pop.commit(s.consumer[b], s.category[b], s.units[b], s.units[b] * s.price[b])
         elapsed += clock() - t0

@@ -93,10 +93,6 @@ class Offer:
     presale: bool              # deposits are being taken this hour
     expected_delay_h: float
 
-    @property
-    def n_groups(self) -> int:
-        return self.price.shape[0]
-
 
 class ConsumerPopulation(mesa.Agent):
     """All simulated consumers, as columns; decides the active ones' sessions each hour."""
