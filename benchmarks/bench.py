@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-PHASES = ("activity", "choice", "fulfilment", "brands", "platform", "recording")
+from sim.model import PHASES  # noqa: E402 (after the sys.path set-up above)
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
 SWEEP_FILE = "scenarios/sweeps/grid_formats.toml"
 TARGETS = {

@@ -7,7 +7,7 @@ so units sold never exceed stock. Every order created online enters the order qu
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -50,8 +50,6 @@ class HourFigures:
     stockouts: int = 0
     attempts: int = 0
     presale_orders: int = 0
-    deposits_forfeited: float = 0.0
-    extra: dict[str, float] = field(default_factory=dict)
 
 
 def allocate_stock(brand: np.ndarray, units: np.ndarray, inventory: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -131,7 +129,6 @@ class Fulfilment:
         deposit = model.params.festival.deposit_share * lost.units * lost.price
         model.consumers.commit(lost.consumer, lost.category, -lost.units, -(lost.units * lost.price - deposit))
         model.brand_book.revenue += np.bincount(lost.brand, deposit, minlength=model.brand_book.n)
-        figures.deposits_forfeited = float(deposit.sum())
         due = due.take(~default)
         due.delay_h = np.full(due.brand.size, model.online.expected_delay_hours())
         return due

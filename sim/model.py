@@ -14,17 +14,17 @@ from collections import defaultdict
 import mesa
 import numpy as np
 
-from .agents.brands import Brand, create_brands
+from .agents.brands import create_brands
 from .agents.consumers import HOURS_PER_WEEK, ConsumerPopulation, Offer
 from .agents.platform import Platform
 from .agents.venues import OnlineVenue, Venue
 from .calendar import DIURNAL, build_calendar
-from .catalog import CATEGORIES, CATEGORY_INDEX, OFFLINE_VENUES, TIERS, category_array
+from .catalog import CATEGORIES, OFFLINE_VENUES, TIERS, category_array
 from .fulfilment import Fulfilment
 from .metrics import Recorder
 from .params import Params
 
-PHASES = ("activity", "choice", "fulfilment", "brands", "platform", "recording")
+PHASES = ("activity", "choice", "fulfilment", "brands", "platform", "recording")  # keys of model.timings
 POPUP_LEAD_DAYS = 7  # pop-up stores open this long before the first window
 MAX_DISCOUNT = 0.95  # brand, festival and subsidy discounts together never exceed this
 
@@ -37,8 +37,8 @@ class Double11Model(mesa.Model):
         self.params = params
         self.seed = int(seed)
         # Independent streams per mechanism keep arms on common random numbers.
-        streams = [np.random.default_rng(s) for s in np.random.SeedSequence(int(seed)).spawn(5)]
-        init_consumers, init_market, choices, fulfilment, _spare = streams
+        streams = [np.random.default_rng(s) for s in np.random.SeedSequence(int(seed)).spawn(4)]
+        init_consumers, init_market, choices, fulfilment = streams
         self.calendar = build_calendar(params)
         self.weight = params.weight
         self.hour = 0
@@ -235,6 +235,3 @@ def _cumulative_by_category(weights: np.ndarray, cat_brands: np.ndarray) -> np.n
     out = np.where(total > 0, cum / np.where(total > 0, total, 1.0), 1.0)
     out[..., -1] = 1.0
     return np.where(cat_brands >= 0, out, 1.0)
-
-
-__all__ = ["Double11Model", "PHASES", "Brand", "ConsumerPopulation", "Venue", "OnlineVenue", "Platform", "CATEGORY_INDEX"]
