@@ -2,28 +2,36 @@
 
 One ``Consumer(mesa.Agent)`` per simulated consumer, each with its own ``step``, driven by
 ``model.agents.shuffle_do("step")`` once per simulated hour. Each step is the rule that
-``sim.agents.consumers.ConsumerPopulation`` applies in vectorized batches:
+``sim.agents.consumers.ConsumerPopulation`` applies with the compiled kernels of
+``sim.agents.consumer_kernels`` (``activate_hour``, ``shop_hour``):
 
-1. activity draw with the same rate formula as ``ConsumerPopulation.activate``
-   (rate = (pref x online_rate + (1 - pref) x offline_rate) x (0.5 + satisfaction), not
-   churned; the marginal probability of the thinning scheme is reproduced exactly:
+1. activity draw with the same rate formula as ``activate_hour``
+   (rate = (pref x online_rate + (1 - pref) x offline_rate) x (activity_floor + satisfaction),
+   x (1 + urgency_activity) for aware consumers; none while ``churned_until`` is ahead;
+   the marginal probability of the thinning scheme is reproduced exactly:
    P(active) = P(candidate) x rate / lam_max, with P(candidate) = min(lam_max, 1) for
    ``bernoulli_indices`` candidates) and online vs offline;
 2. lazy catch-up of need and wallet since the consumer's last session;
 3. category draw in proportion to positive need; offline venue draw among the open
    venues of the consumer's tier carrying the category (online if none), with the
-   venue's hourly visit capacity (first come, first served in the shuffled order here;
-   random thinning in the vectorized code); pre-sale offers for a share of online
-   sessions while deposits are taken;
+   venue's hourly visit capacity (first come, first served in the shuffled order here,
+   a fractional last place by chance; random thinning in the kernel); a visitor turned away by a full venue orders online
+   instead with the venue's ``overflow_online`` chance, else leaves; pre-sale offers for
+   a share of online sessions while deposits are taken;
 4. consideration set: ``consideration_size`` draws from the same exposure (online) or
    shelf (offline) cumulative tables, plus the loyal brand if the venue carries it,
    duplicates dropped, unaffordable or sold-out offers hidden;
-5. the same logit utility (quality, service, rating, log price, reference-price gain or
-   loss with loss aversion, loyalty, deal appeal, expected delivery delay) against the
-   same outside option (log need, anticipation of an announced festival) and a draw;
-6. units (stockpiling on deals: 1 + Poisson, capped at MAX_UNITS and by the wallet);
-7. commitments: need falls by the units, the wallet by the money, the reference price
-   moves towards the observed price.
+5. the same logit utility (quality, service, rating, log price, gain or loss of the
+   discount against the remembered discount, with loss aversion, loyalty, deal appeal,
+   expected delivery delay) against the same outside option (log need; for aware
+   consumers outside pre-sale, + anticipation x slack below ``anticipation_need`` and
+   - urgency) and a draw;
+6. units (stockpiling on deals: 1 + Poisson, capped at ``max_units`` and by the wallet);
+   some online orders are picked up at an integrated venue; need relieved =
+   1 - min(1, expansion x depth) + extra units (at most the current need without
+   stockpiling);
+7. commitments: need falls by the relief, the wallet by the money, the remembered
+   discount moves towards the one observed (fast for a deeper one, slowly back).
 
 The workload is the real model's: ``compare`` builds a real ``Double11Model``, runs it up
 to the first benchmark hour, then asks it for each hour's ``Offer`` (prices, exposure and
@@ -49,49 +57,53 @@ from typing import Any
 import mesa
 import numpy as np
 
-from sim.agents.consumers import MAX_UNITS, NEED_CAP, STOCKPILE_MIN_DISCOUNT, Offer
+from sim.agents.consumers import Offer
 from sim.model import Double11Model
 from sim.params import Params, build_params
 
 __all__ = ["Consumer", "ReferenceModel", "compare", "default_hours"]
 
+STATS = ("sessions", "online", "presale", "purchases", "units", "spend", "surplus", "turned_away")
+
 
 class HourTables:
     """One hour's ``Offer`` as plain Python lists, converted once per hour by the model.
 
-    Per (venue group, brand): price, discount depth, price index (price / the category's
-    typical price) and its log, availability (carried there and in stock); per brand: the
+    Per (venue group, brand): price, discount depth, log price index (log of price / the
+    category's typical price), availability (carried there and in stock); per brand: the
     service + rating part of utility and quality; per (group, category): the cumulative
-    consideration weights. Taken from the offer's own tables when it has them, else
-    derived from its discount/carried/cum_weights arrays and the brand book.
+    consideration weights; per (tier, category): cumulative venue and pick-up weights.
     """
 
-    __slots__ = ("lam_on", "lam_off", "lam_max", "p_scale", "price", "discount", "x", "log_x", "available",
-                 "appeal", "quality", "cum_rows", "cat_brands", "max_slot", "n_categories",
-                 "venue_cum", "venue_capacity", "anticipation", "presale", "presale_group", "delay_h")
+    __slots__ = ("lam_on", "lam_off", "lam_max", "p_scale", "urgency_activity", "price", "discount", "log_x",
+                 "available", "appeal", "quality", "cum_rows", "cat_brands", "max_slot", "n_categories",
+                 "venue_cum", "venue_capacity", "overflow_online", "pickup_cum", "anticipation", "urgency",
+                 "presale", "presale_group", "delay_h")
 
-    def __init__(self, offer: Offer):
+    def __init__(self, offer: Offer, activity_floor: float):
+        t = offer.tables
         self.lam_on = float(offer.online_rate)
         self.lam_off = float(offer.offline_rate)
-        self.lam_max = 1.5 * max(self.lam_on, self.lam_off)
+        self.urgency_activity = float(offer.urgency_activity)
+        # satisfaction <= 1, and the urgency factor applies to the aware at most
+        self.lam_max = (activity_floor + 1.0) * (1.0 + self.urgency_activity) * max(self.lam_on, self.lam_off)
         # P(candidate) / lam_max: candidates are Bernoulli(min(lam_max, 1)) trials (bernoulli_indices).
         self.p_scale = min(self.lam_max, 1.0) / self.lam_max if self.lam_max > 0 else 0.0
-        price, discount, x = offer.price, offer.discount, offer.price_index
-        log_x, available = offer.log_price_index, offer.available
-        appeal, quality, cat_brands = offer.appeal, offer.quality, offer.cat_brands
-        cum = offer.cum_weights.reshape(-1, cat_brands.shape[1])   # row = group * categories + category
-        self.price, self.discount, self.x, self.log_x = price.tolist(), discount.tolist(), x.tolist(), log_x.tolist()
-        self.available = available.tolist()
-        self.appeal, self.quality = appeal.tolist(), quality.tolist()
-        self.cum_rows = cum.tolist()
-        self.cat_brands = cat_brands.tolist()
-        self.max_slot = cat_brands.shape[1] - 1
-        self.n_categories = cat_brands.shape[0]
-        self.venue_cum = offer.venue_cum.tolist()                          # [tier][category][venue]
-        self.venue_capacity = offer.venue_capacity.tolist()
+        self.price, self.discount, self.log_x = t.price.tolist(), t.discount.tolist(), t.log_price_index.tolist()
+        self.available = t.available.tolist()
+        self.appeal, self.quality = t.appeal.tolist(), t.quality.tolist()
+        self.cum_rows = t.cum_weights.tolist()          # row = group * categories + category
+        self.cat_brands = t.cat_brands.tolist()
+        self.max_slot = t.cat_brands.shape[1] - 1
+        self.n_categories = t.cat_brands.shape[0]
+        self.venue_cum = t.venue_cum.tolist()           # [tier][category][venue]
+        self.venue_capacity = t.venue_capacity.tolist()
+        self.overflow_online = t.overflow_online.tolist()
+        self.pickup_cum = t.pickup_cum.tolist()         # [tier][category][venue]
         self.anticipation = float(offer.anticipation)
+        self.urgency = float(offer.urgency)
         self.presale = bool(offer.presale)
-        self.presale_group = offer.discount.shape[0] - 1
+        self.presale_group = t.price.shape[0] - 1
         self.delay_h = float(offer.expected_delay_h)
 
 
@@ -100,27 +112,51 @@ class ReferenceModel(mesa.Model):
 
     def __init__(self, real: Double11Model, state: dict[str, np.ndarray], seed: int = 0):
         super().__init__(seed=seed)
-        cp = real.params.consumers
+        params = real.params
+        cp, mech = params.consumers, params.mechanisms
         pop = real.consumers
         self.cp = cp
-        self.presale_reach = real.params.festival.presale_reach
+        self.presale_reach = params.festival.presale_reach
+        # Mechanism switches, as the population reads them.
+        self.reference_prices = mech.reference_prices
+        self.stockpiling = mech.stockpiling
+        self.stockpile_rate = cp.stockpile_rate if mech.stockpiling else 0.0
+        self.pickup_share = params.venues.pickup_share if mech.offline_integration else 0.0
         self.hour = 0
         self.tables: HourTables | None = None
-        self.venue_visits: list[float] = []
+        self.venue_visits: list[int] = []     # arrivals per venue this hour
+        self.venue_admitted: list[int] = []   # admitted per venue this hour
+        self.venue_full: list[bool] = []      # a visitor has been turned away this hour
         self.real = real
         self.category_price = pop.category_price.tolist()
         self.storable = pop.storable.tolist()
         self.need_rate = pop.need_rate.astype(float).tolist()
         self.n_categories = len(self.need_rate)
-        self.stats = dict.fromkeys(("sessions", "online", "presale", "purchases", "units", "spend", "surplus", "turned_away"), 0.0)
+        self.stats = dict.fromkeys(STATS, 0.0)
         columns = {k: v.tolist() for k, v in state.items()}
         for i in range(pop.n):
             Consumer(self, {k: columns[k][i] for k in columns})
 
     def prepare(self, offer: Offer) -> None:
         """Convert the hour's offer once (all agents read it), reset venue visit counts."""
-        self.tables = HourTables(offer)
-        self.venue_visits = [0.0] * len(self.tables.venue_capacity)
+        self.tables = HourTables(offer, self.cp.activity_floor)
+        self.venue_visits = [0] * len(self.tables.venue_capacity)
+        self.venue_admitted = [0] * len(self.tables.venue_capacity)
+        self.venue_full = [False] * len(self.tables.venue_capacity)
+
+    def admit(self, v: int, rnd) -> bool:
+        """First come, first served up to the venue's hourly capacity (simulated visits, a
+        fractional last place taken by chance, so the expected admissions match the kernel's)."""
+        if self.venue_full[v]:
+            return False
+        capacity = self.tables.venue_capacity[v]
+        admitted = self.venue_admitted[v]
+        whole = math.floor(capacity)
+        if admitted < whole or (admitted == whole and rnd() < capacity - whole):
+            self.venue_admitted[v] += 1
+            return True
+        self.venue_full[v] = True
+        return False
 
     def step(self) -> None:
         self.agents.shuffle_do("step")
@@ -139,28 +175,30 @@ class Consumer(mesa.Agent):
         self.deal_proneness = s["deal_proneness"]
         self.online_preference = s["online_preference"]
         self.aware = s["aware"]
-        self.need = s["need"]              # list, per category, as of need_hour
+        self.need = s["need"]                  # list, per category, as of need_hour
         self.need_hour = s["need_hour"]
-        self.last_hour = s["last_hour"]    # when the wallet was last brought up to date
-        self.loyal = s["loyal"]            # list, per category (-1 = none)
-        self.reference = s["reference"]    # list, per category
+        self.last_hour = s["last_hour"]        # when the wallet was last brought up to date
+        self.loyal = s["loyal"]                # list, per category (-1 = none)
+        self.ref_discount = s["ref_discount"]  # list, per category: the discount remembered
         self.satisfaction = s["satisfaction"]
-        self.churned = s["churned"]
+        self.churned_until = s["churned_until"]  # shops again from this hour
 
     # --- the hourly decision ---------------------------------------------------------
     def step(self) -> None:
         m = self.model
         t = m.tables
-        if self.churned or t.lam_max <= 0:
+        if self.churned_until > m.hour or t.lam_max <= 0:
             return
         rnd = self.random.random
         pref = self.online_preference
         on = pref * t.lam_on
-        factor = 0.5 + self.satisfaction
-        rate = (on + (1 - pref) * t.lam_off) * factor
-        if rnd() >= t.p_scale * rate:
+        base = on + (1 - pref) * t.lam_off
+        factor = m.cp.activity_floor + self.satisfaction
+        if self.aware:  # checking carts as a window closes
+            factor *= 1.0 + t.urgency_activity
+        if rnd() >= t.p_scale * base * factor:
             return
-        online = rnd() * (rate / factor) < on
+        online = rnd() * base < on
         self.catch_up(m.hour)
         self.shop(online, t)
 
@@ -194,20 +232,23 @@ class Consumer(mesa.Agent):
         for c, v in enumerate(need):
             if v > 0:
                 cum += v
-            if cum >= u:
-                category = c
-                break
+                if cum >= u:
+                    category = c
+                    break
         # Venue: online, or an open offline venue of the tier carrying the category.
         venue = 0
         if not online:
             vcum = t.venue_cum[self.tier][category]
             vtotal = vcum[-1]
             if vtotal > 0:
-                venue = bisect.bisect_left(vcum, rnd() * vtotal) + 1
-                if m.venue_visits[venue - 1] >= t.venue_capacity[venue - 1]:
-                    m.stats["turned_away"] += 1
-                    return
+                venue = min(bisect.bisect_left(vcum, rnd() * vtotal), len(vcum) - 1) + 1
                 m.venue_visits[venue - 1] += 1
+                if not m.admit(venue - 1, rnd):
+                    # Full: some visitors of an integrated venue order online instead.
+                    m.stats["turned_away"] += 1
+                    if rnd() >= t.overflow_online[venue - 1]:
+                        return
+                    venue = 0
         presale = venue == 0 and t.presale and rnd() < m.presale_reach
         group = t.presale_group if presale else venue
 
@@ -227,30 +268,33 @@ class Consumer(mesa.Agent):
 
         # Logit over the affordable, in-stock options and the outside option.
         wallet = self.wallet
-        prices, discounts, px, logpx, available = t.price[group], t.discount[group], t.x[group], t.log_x[group], t.available[group]
-        quality, appeal, xs = t.quality, t.appeal, []
+        prices, discounts, logpx, available = t.price[group], t.discount[group], t.log_x[group], t.available[group]
+        quality, appeal = t.quality, t.appeal
         cprice = m.category_price[category]
-        ref = self.reference[category]
+        ref = self.ref_discount[category]
         ps, qs, dp = self.price_sensitivity, self.quality_sensitivity, self.deal_proneness
-        delay = (cp.delay_aversion * t.delay_h / 24.0) if venue == 0 else 0.0
+        delay_h = t.delay_h if venue == 0 else 0.0
+        delay = cp.delay_aversion * delay_h / 24.0
         shown, utilities = [], []
         for b in options:
             if prices[b] > wallet or not available[b]:
                 continue
-            x = px[b]
-            gain = ref - x
-            utility = (qs * quality[b] + appeal[b]
-                       - ps * logpx[b]
-                       + cp.reference_weight * gain * (cp.loss_aversion if gain < 0 else 1.0)
-                       + (cp.loyalty_bonus if b == loyal else 0.0)
-                       + cp.deal_weight * dp * discounts[b]
-                       - delay)
+            utility = qs * quality[b] + appeal[b] - ps * logpx[b]
+            if m.reference_prices:  # the discount against the one remembered; losses weigh more
+                gain = discounts[b] - ref
+                utility += cp.reference_weight * gain * (cp.loss_aversion if gain < 0 else 1.0)
+            utility += ((cp.loyalty_bonus if b == loyal else 0.0)
+                        + cp.deal_weight * dp * discounts[b]
+                        - delay)
             shown.append(b)
-            xs.append(x)
             utilities.append(utility)
-        outside = cp.outside_utility - cp.need_weight * math.log(min(max(need[category], 1e-3), NEED_CAP))
+        need_c = min(max(need[category], 1e-3), cp.need_cap)
+        outside = cp.outside_utility - cp.need_weight * math.log(need_c)
         if self.aware and not presale:
-            outside += t.anticipation
+            slack = 1.0 - need_c / cp.anticipation_need
+            if slack > 0:   # not urgent: wait for the coming window
+                outside += t.anticipation * slack
+            outside -= t.urgency
         top = max(utilities) if utilities and max(utilities) > outside else outside
         exps = [math.exp(v - top) for v in utilities]
         exp0 = math.exp(outside - top)
@@ -258,12 +302,12 @@ class Consumer(mesa.Agent):
         r = rnd() * total_exp
         stats = m.stats
         stats["sessions"] += 1
-        stats["online"] += venue == 0
         stats["presale"] += presale
         stats["surplus"] += (math.log(total_exp) + top - outside) * cprice / ps
         if r < exp0 or not shown:
-            observed = sum(xs) / len(xs) if xs else ref
-            self.reference[category] = ref + cp.reference_smoothing * (observed - ref)
+            stats["online"] += venue == 0
+            observed = sum(discounts[b] for b in shown) / len(shown) if shown else ref
+            self.remember(category, ref, observed)
             return
         acc = exp0
         pick = len(shown) - 1
@@ -275,24 +319,42 @@ class Consumer(mesa.Agent):
         brand = shown[pick]
         paid, depth = prices[brand], discounts[brand]
         units = 1
-        if depth >= STOCKPILE_MIN_DISCOUNT:
-            extra = _poisson(self.random, cp.stockpile_rate * m.storable[category] * dp * depth)
-            units = int(min(1 + extra, MAX_UNITS, math.floor(wallet / max(paid, 1e-9))))
-        self.reference[category] = ref + cp.reference_smoothing * (xs[pick] - ref)
+        if m.stockpile_rate > 0 and depth >= cp.stockpile_min_discount:
+            extra = _poisson(self.random, m.stockpile_rate * m.storable[category] * dp * depth, cp.max_units - 1)
+            units = int(min(1 + extra, cp.max_units, math.floor(wallet / max(paid, 1e-9))))
+        # Some online orders are picked up at an integrated venue of the tier selling the category.
+        if venue == 0 and not presale and m.pickup_share > 0:
+            pcum = t.pickup_cum[self.tier][category]
+            if pcum[-1] > 0 and rnd() < m.pickup_share:
+                venue = min(bisect.bisect_left(pcum, rnd() * pcum[-1]), len(pcum) - 1) + 1
+        stats["online"] += venue == 0
+        # Need relieved: a deal's first unit partly feeds extra consumption; extra units are stored.
+        relief = 1.0 - min(1.0, cp.expansion * depth) + (units - 1)
+        if not m.stockpiling:
+            relief = min(relief, max(need[category], 0.0))
+        self.remember(category, ref, depth)
         # Commitments: need and wallet (fulfilment is skipped on both sides of the benchmark).
-        need[category] -= units
+        need[category] -= relief
         self.wallet = wallet - units * paid
         stats["purchases"] += 1
         stats["units"] += units
         stats["spend"] += units * paid
 
+    def remember(self, category: int, ref: float, observed: float) -> None:
+        """A deeper discount seen is remembered at once (mostly); a shallower one wins back slowly."""
+        if not self.model.reference_prices:
+            return
+        cp = self.model.cp
+        speed = cp.reference_smoothing if observed > ref else cp.reference_recovery
+        self.ref_discount[category] = ref + speed * (observed - ref)
 
-def _poisson(rng, lam: float) -> int:
-    """Knuth's Poisson draw (lam here is at most a few units)."""
+
+def _poisson(rng, lam: float, cap: int) -> int:
+    """Knuth's Poisson draw (lam here is at most a few units), capped at ``cap``."""
     if lam <= 0:
         return 0
     limit, k, p = math.exp(-lam), 0, rng.random()
-    while p > limit:
+    while p > limit and k < cap:
         k += 1
         p *= rng.random()
     return k
@@ -300,7 +362,7 @@ def _poisson(rng, lam: float) -> int:
 
 # --- the comparison --------------------------------------------------------------------
 STATE = ("tier", "weekly_budget", "wallet", "price_sensitivity", "quality_sensitivity", "deal_proneness",
-         "online_preference", "aware", "last_hour", "loyal", "reference", "satisfaction", "churned")
+         "online_preference", "aware", "last_hour", "loyal", "ref_discount", "satisfaction", "churned_until")
 
 
 def snapshot(pop, hour: int) -> dict[str, np.ndarray]:
@@ -332,17 +394,19 @@ def _offers(model: Double11Model, hours: range) -> list[Offer]:
         for venue in model.venues:
             venue.step()
         offer = model.offer()
-        # The model reuses some table buffers from hour to hour: keep private copies.
-        offers.append(dataclasses.replace(offer, **{f.name: getattr(offer, f.name).copy()
-                                                    for f in dataclasses.fields(offer)
-                                                    if isinstance(getattr(offer, f.name), np.ndarray)}))
+        # The model reuses some table buffers from hour to hour: keep private copies, in the
+        # same memory layout (the kernel is compiled per layout: a C-ordered copy of a
+        # strided table would load a second compiled version inside the timed hours).
+        tables = offer.tables._replace(**{k: v.copy(order="K") for k, v in offer.tables._asdict().items()
+                                          if isinstance(v, np.ndarray)})
+        offers.append(dataclasses.replace(offer, tables=tables))
         model.online.step()
     return offers
 
 
-def _vectorized(model: Double11Model, hours: range, offers: list[Offer]) -> tuple[float, dict[str, float]]:
+def _vectorized(model: Double11Model, hours: range, offers: list[Offer]) -> tuple[float, float, dict[str, float]]:
     pop = model.consumers
-    stats = dict.fromkeys(("sessions", "online", "presale", "purchases", "units", "spend", "surplus", "turned_away"), 0.0)
+    stats = dict.fromkeys(STATS, 0.0)
     clock, cpu, elapsed, elapsed_cpu = time.perf_counter, time.process_time, 0.0, 0.0
     for h, offer in zip(hours, offers):
         model.hour = h
@@ -350,7 +414,7 @@ def _vectorized(model: Double11Model, hours: range, offers: list[Offer]) -> tupl
         idx, online = pop.activate(offer)
         s = pop.shop(idx, online, offer)
         b = s.bought
-        pop.commit(s.consumer[b], s.category[b], s.units[b], s.units[b] * s.price[b])
+        pop.commit(s.consumer[b], s.category[b], s.relief[b], s.units[b] * s.price[b], unique=True)
         elapsed += clock() - t0
         elapsed_cpu += cpu() - c0
         stats["sessions"] += s.consumer.size
@@ -360,7 +424,7 @@ def _vectorized(model: Double11Model, hours: range, offers: list[Offer]) -> tupl
         stats["units"] += int(s.units[b].sum())
         stats["spend"] += float((s.units[b] * s.price[b]).sum())
         stats["surplus"] += float(s.surplus.sum())
-        stats["turned_away"] += pop.turned_away
+        stats["turned_away"] += int(s.turned_away.sum())
     return elapsed, elapsed_cpu, stats
 
 

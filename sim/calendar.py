@@ -79,6 +79,8 @@ class Calendar:
     discount: np.ndarray         # float, festival discount depth (0 outside windows)
     deposit_for: np.ndarray      # int, window whose deposits are taken this hour, or -1
     hours_to_open: np.ndarray    # float, hours until the next window opens (inf if none)
+    upcoming_discount: np.ndarray  # float, discount of the next window to open (0 if none)
+    hours_to_close: np.ndarray   # float, hours until the open window closes (0 in its last hour; inf outside windows)
     festival_period: tuple[int, int]  # [first open, last close) for GMV accounting, within the season
 
     @property
@@ -100,7 +102,7 @@ class Calendar:
 
 
 def build_calendar(params: Params) -> Calendar:
-    season, fest, cons = params.season, params.festival, params.consumers
+    season, fest = params.season, params.festival
     first_day = season.start - dt.timedelta(days=season.warmup_days)
     n_hours = ((season.end - first_day).days + 1) * 24
     hours = np.arange(n_hours)
@@ -115,17 +117,20 @@ def build_calendar(params: Params) -> Calendar:
     discount = np.zeros(n_hours)
     deposit_for = np.full(n_hours, -1)
     hours_to_open = np.full(n_hours, np.inf)
+    upcoming_discount = np.zeros(n_hours)
+    hours_to_close = np.full(n_hours, np.inf)
     for k, w in enumerate(windows):
         span = slice(w.start, w.end)
         window[span] = k
         discount[span] = fest.discount
-        to_close = w.end - hours[span] - 1  # 0 in the last hour
-        activity[span] = fest.pull * (1.0 + cons.deadline_urgency * np.exp(-to_close / cons.urgency_hours))
+        hours_to_close[span] = w.end - hours[span] - 1  # 0 in the last hour
+        activity[span] = fest.pull
         activity[w.start] *= fest.opening_burst
-        if w.has_presale:
+        if w.has_presale and params.mechanisms.presale:
             deposit_for[w.deposit_start : w.start] = k
-        before = hours < w.start
-        hours_to_open = np.where(before, np.minimum(hours_to_open, w.start - hours), hours_to_open)
+        nearer = (hours < w.start) & (w.start - hours < hours_to_open)
+        hours_to_open = np.where(nearer, w.start - hours, hours_to_open)
+        upcoming_discount = np.where(nearer, fest.discount, upcoming_discount)
 
     if windows:
         period = (windows[0].start, windows[-1].end)
@@ -137,5 +142,6 @@ def build_calendar(params: Params) -> Calendar:
     return Calendar(
         start=first_day, n_hours=n_hours, season_start=season_start, windows=tuple(windows), hour_of_day=hour_of_day, day=day,
         weekday=weekday, diurnal=diurnal, window=window, festival_activity=activity, discount=discount,
-        deposit_for=deposit_for, hours_to_open=hours_to_open, festival_period=period,
+        deposit_for=deposit_for, hours_to_open=hours_to_open, upcoming_discount=upcoming_discount,
+        hours_to_close=hours_to_close, festival_period=period,
     )

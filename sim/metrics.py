@@ -22,9 +22,13 @@ RUN_METRICS = (
     "gini_brand_sales", "small_brand_share", "low_quality_share", "quality_weighted_share",
     "online_share", "offline_gmv_lift", "platform_subsidy_cost", "platform_commission",
     "brand_profit_big", "brand_profit_small", "brand_profit_low_quality",
+    "pre_festival_deferral", "first_hour_share", "closing_peak_ratio", "offline_festival_day_lift",
+    "visits_turned_away_share", "opening_cohort_delay_h", "final_week_gap",
 )
 # Metrics measured against the paired `none` run on the same seed.
-RELATIVE_METRICS = ("gmv_incremental", "gmv_festival_lift", "pre_festival_dip", "post_festival_slump", "offline_gmv_lift")
+RELATIVE_METRICS = ("gmv_incremental", "gmv_festival_lift", "pre_festival_dip", "post_festival_slump", "offline_gmv_lift",
+                    "pre_festival_deferral", "offline_festival_day_lift", "final_week_gap")
+CLOSING_HOURS = 2  # closing_peak_ratio: orders in a window's last 2 hours over the 2 hours before
 
 FINAL_DAYS = 7  # hhi_final and cr4_final describe the season's last week
 
@@ -38,6 +42,16 @@ def hhi(sales: np.ndarray) -> float:
 def top_share(sales: np.ndarray, k: int = 4) -> float:
     total = sales.sum()
     return float(np.sort(sales)[-k:].sum() / total) if total > 0 else 0.0
+
+
+def within_category(measure, sales: np.ndarray, category: np.ndarray) -> float:
+    """A concentration measure per category, averaged with the categories' GMV as weights,
+    so a shift in the category mix is not counted as concentration."""
+    weights = np.bincount(category, sales)
+    if weights.sum() <= 0:
+        return 0.0
+    values = [measure(sales[category == c]) for c in range(weights.size)]
+    return float(np.dot(values, weights) / weights.sum())
 
 
 def gini(values: np.ndarray) -> float:
@@ -62,7 +76,7 @@ class Recorder:
     SERIES = (
         "gmv", "orders", "units", "sessions", "gmv_online", "gmv_offline", "orders_online",
         "processing_backlog", "logistics_backlog", "delivered", "returns", "stockouts", "attempts",
-        "presale_orders", "turned_away", "surplus",
+        "presale_orders", "turned_away", "visits_offline", "surplus", "committed",
     )
 
     def __init__(self, model: "Double11Model"):
@@ -80,12 +94,13 @@ class Recorder:
         self.cover_arch = np.zeros((hours, len(ARCHETYPES)))
         # venue group (0 = online, v = offline venue v - 1) -> venue type column
         self.venue_type = np.array([0] + [VENUE_TYPES.index(v.kind) for v in model.venues])
+        self.category = model.brand_book.category.copy()
         self.final: dict[str, float] = {}
-        self.churned_before = 0
+        self.stock_value_start = np.zeros(n_brands)
 
     def start_season(self) -> None:
-        """Money and churn are counted from the season's start, not from the warm-up's."""
-        self.churned_before = int(self.model.consumers.churned.sum())
+        """Money, stock and churn are counted from the season's start, not from the warm-up's."""
+        self.stock_value_start = self.model.stock_value()
 
     def record(self, sessions: "Sessions") -> None:
         m, s = self.model, self.series
@@ -107,12 +122,14 @@ class Recorder:
         s["processing_backlog"][h] = max(m.online.processing_backlog, 0.0)
         s["logistics_backlog"][h] = max(m.online.logistics_backlog, 0.0)
         s["delivered"][h] = m.online.dispatched_this_hour
-        s["returns"][h] = fig.returned.sum()
+        s["returns"][h] = fig.returns
         s["stockouts"][h] = fig.stockouts
         s["attempts"][h] = fig.attempts
         s["presale_orders"][h] = fig.presale_orders
-        s["turned_away"][h] = m.consumers.turned_away
+        s["turned_away"][h] = sessions.turned_away.sum()
+        s["visits_offline"][h] = sessions.visits.sum()
         s["surplus"][h] = sessions.surplus.sum()
+        s["committed"][h] = revenue[~f.balance].sum() + fig.presale_value  # pre-orders when placed
         self.by_venue[h] = np.bincount(self.venue_type[f.venue], revenue, minlength=len(VENUE_TYPES))
         self.brand_gmv[h] = np.bincount(f.brand, revenue, minlength=book.n)
         self.by_archetype[h] = np.bincount(book.archetype, self.brand_gmv[h], minlength=len(ARCHETYPES))
@@ -127,15 +144,19 @@ class Recorder:
         book = m.brand_book
         active = ~m.consumers.churned
         hist = m.online.delay_histogram
+        windows = m.calendar.windows
+        opening = windows[-1].start if windows else -1
+        cohort = m.online.orders_by_created[opening] if windows else 0.0
         self.final = {
             "satisfaction_mean": float(m.consumers.satisfaction[active].mean()) if active.any() else 0.0,
-            "churn_rate": float((m.consumers.churned.sum() - self.churned_before) / m.consumers.n),
+            "churn_rate": float(m.consumers.churn_events / m.consumers.n),
+            "opening_cohort_delay_h": float(m.online.wait_by_created[opening] / cohort) if cohort > 0 else float("nan"),
             "mean_delivery_delay_h": float((np.arange(hist.size) * hist).sum() / hist.sum()) if hist.sum() > 0 else 0.0,
             "p95_delivery_delay_h": weighted_quantile(hist, 0.95),
             "platform_subsidy_cost": m.platform.subsidy_cost * self.weight,
             "platform_commission": m.platform.commission * self.weight,
         }
-        profit = book.revenue - book.cost
+        profit = book.revenue - book.cost + m.stock_value() - self.stock_value_start
         for a, name in enumerate(ARCHETYPES):
             self.final[f"brand_profit_{name}"] = float(profit[book.archetype == a].sum() * self.weight)
         self.quality = book.quality.copy()
@@ -169,22 +190,49 @@ class Recorder:
             "return_rate": float(s["returns"].sum() / max(orders.sum(), 1)),
             "stockout_rate": float(s["stockouts"].sum() / max(s["attempts"].sum(), 1)),
             "consumer_surplus": float(s["surplus"].sum() * w),
-            "hhi_final": hhi(final_week),
-            "cr4_final": top_share(final_week),
+            "hhi_final": within_category(hhi, final_week, self.category),
+            "cr4_final": within_category(top_share, final_week, self.category),
             "gini_brand_sales": gini(brand_total),
             "small_brand_share": float(shares[ARCHETYPES.index("small")]),
             "low_quality_share": float(shares[ARCHETYPES.index("low_quality")]),
             "quality_weighted_share": float(brand_total[good].sum() / max(brand_total.sum(), 1e-12)),
             "online_share": float(s["gmv_online"].sum() / max(s["gmv"].sum(), 1e-12)),
+            "first_hour_share": self._first_hour_share(),
+            "closing_peak_ratio": self._closing_peak_ratio(),
+            "visits_turned_away_share": float(s["turned_away"].sum() / max(s["visits_offline"].sum(), 1)),
             **self.final,
         }
         return {name: out.get(name, float("nan")) for name in RUN_METRICS}
 
+    def _season_slice(self, period: tuple[int, int]) -> slice:
+        start, end = (max(t - self.offset, 0) for t in period)
+        return slice(start, end)
+
+    def _first_hour_share(self) -> float:
+        """Share of the festival's last day (Nov 11) GMV sold in its first hour."""
+        day = self.series["gmv"][self._season_slice(last_festival_day(self.calendar))]
+        return float(day[0] / day.sum()) if day.size and day.sum() > 0 else float("nan")
+
+    def _closing_peak_ratio(self) -> float:
+        """Orders in the last hours of the last window over those in the hours just before."""
+        end = self.calendar.festival_period[1]
+        orders = self.series["orders"]
+        last = orders[self._season_slice((end - CLOSING_HOURS, end))].sum()
+        before = orders[self._season_slice((end - 2 * CLOSING_HOURS, end - CLOSING_HOURS))].sum()
+        return float(last / before) if before > 0 else float("nan")
+
     def hhi_trailing_day(self) -> np.ndarray:
+        """HHI of the trailing 24 hours' brand GMV, within category (GMV-weighted mean)."""
         cum = np.cumsum(self.brand_gmv, axis=0)
         window = cum - np.vstack([np.zeros((24, cum.shape[1])), cum[:-24]])
-        total = window.sum(axis=1, keepdims=True)
-        return np.where(total[:, 0] > 0, ((100 * window / np.where(total > 0, total, 1)) ** 2).sum(axis=1), 0.0)
+        out = np.zeros(window.shape[0])
+        total = window.sum(axis=1)
+        for c in np.unique(self.category):
+            sales = window[:, self.category == c]
+            cat_total = sales.sum(axis=1)
+            shares = 100 * sales / np.where(cat_total > 0, cat_total, 1)[:, None]
+            out += (shares**2).sum(axis=1) * cat_total
+        return np.where(total > 0, out / np.where(total > 0, total, 1), 0.0)
 
     def hourly_frame(self) -> pd.DataFrame:
         """One row per hour; money and counts on the real scale."""
@@ -202,17 +250,27 @@ class Recorder:
         return pd.DataFrame(frame)
 
 
+def last_festival_day(cal) -> tuple[int, int]:
+    """Hours of the day on which the festival period ends (Nov 11 for the shipped formats)."""
+    start = (cal.festival_period[1] - 1) // 24 * 24
+    return start, start + 24
+
+
 def relative_metrics(run: Recorder, base: Recorder) -> dict[str, float]:
     """Metrics of a festival run against the `none` run on the same seed."""
     cal = run.calendar
     festival = cal.festival_period
 
-    def drop(period: tuple[int, int]) -> float:
-        ref = base.period_sum("gmv", period)
-        return 1.0 - run.period_sum("gmv", period) / ref if ref > 0 else 0.0
+    def drop(period: tuple[int, int], series: str = "gmv") -> float:
+        ref = base.period_sum(series, period)
+        return 1.0 - run.period_sum(series, period) / ref if ref > 0 else 0.0
 
     base_offline = base.period_sum("gmv_offline", festival)
+    final_week = (cal.n_hours - FINAL_DAYS * 24, cal.n_hours)
     return {
+        "pre_festival_deferral": drop(cal.pre_period(), "committed"),
+        "offline_festival_day_lift": -drop(last_festival_day(cal), "gmv_offline"),
+        "final_week_gap": -drop(final_week),
         "gmv_incremental": float((run.series["gmv"].sum() - base.series["gmv"].sum()) * run.weight),
         "gmv_festival_lift": run.period_sum("gmv", festival) - base.period_sum("gmv", festival),
         "pre_festival_dip": drop(cal.pre_period()),

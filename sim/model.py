@@ -15,7 +15,8 @@ import mesa
 import numpy as np
 
 from .agents.brands import create_brands
-from .agents.consumers import HOURS_PER_WEEK, ConsumerPopulation, Offer
+from .agents.consumer_kernels import OfferTables
+from .agents.consumers import HOURS_PER_WEEK, ConsumerPopulation, Offer, tier_online_preference
 from .agents.platform import Platform
 from .agents.venues import OnlineVenue, Venue
 from .calendar import DIURNAL, build_calendar
@@ -25,8 +26,6 @@ from .metrics import Recorder
 from .params import Params
 
 PHASES = ("activity", "choice", "fulfilment", "brands", "platform", "recording")  # keys of model.timings
-POPUP_LEAD_DAYS = 7  # pop-up stores open this long before the first window
-MAX_DISCOUNT = 0.95  # brand, festival and subsidy discounts together never exceed this
 
 
 class Double11Model(mesa.Model):
@@ -67,13 +66,15 @@ class Double11Model(mesa.Model):
         """One venue agent per offline type and tier it serves, with capacity and assortment."""
         vp, cp = self.params.venues, self.params.consumers
         base_rate = cp.sessions_per_week / HOURS_PER_WEEK
+        offline_share = 1.0 - tier_online_preference(cp)  # each tier's own channel mix sizes its venues
+        integrated = self.params.mechanisms.offline_integration
         venues = []
         for spec in OFFLINE_VENUES:
             for tier in spec.tiers:
                 serving = sum(1 for s in OFFLINE_VENUES if tier in s.tiers)
-                peak = cp.n * cp.tier_shares[tier] * (1 - cp.online_preference) * base_rate * DIURNAL.max() / serving
-                venues.append(Venue(self, spec, tier, vp.offline_capacity_factor * peak,
-                                    min(1.0, vp.digital_integration * spec.integration)))
+                peak = cp.n * cp.tier_shares[tier] * offline_share[tier] * base_rate * DIURNAL.max() / serving
+                integration = min(1.0, vp.digital_integration * spec.integration) if integrated else 0.0
+                venues.append(Venue(self, spec, tier, vp.offline_capacity_factor * peak, integration))
         book = self.brand_book
         self.carried = np.zeros((len(venues) + 2, book.n), dtype=bool)  # online, venues..., pre-sale
         self.carried[0] = self.carried[-1] = True
@@ -91,7 +92,7 @@ class Double11Model(mesa.Model):
         if not windows:
             return (0, 0)
         first = min([w.start for w in windows] + [w.deposit_start for w in windows if w.has_presale])
-        return min(first, windows[0].start - POPUP_LEAD_DAYS * 24), windows[-1].end
+        return min(first, windows[0].start - int(self.params.venues.popup_lead_days * 24)), windows[-1].end
 
     def _offline_tables(self) -> None:
         """Shelf weights of offline venues (big sellers get more shelf), refreshed daily."""
@@ -100,6 +101,7 @@ class Double11Model(mesa.Model):
         self._cum_weights = _cumulative_by_category(weights, self.cat_brands)
         self._venue_pull = np.array([v.category_pull() for v in self.venues])  # (venues, categories)
         self._venue_tier = np.array([v.tier for v in self.venues])
+        self._venue_integration = np.array([v.integration for v in self.venues])
 
     # --- calendar helpers used by agents --------------------------------------------------
     @property
@@ -127,46 +129,59 @@ class Double11Model(mesa.Model):
     def offer(self) -> Offer:
         """Prices, assortments and session rates the consumers face this hour."""
         cal, fp, h = self.calendar, self.params.festival, self.hour
-        book, cp = self.brand_book, self.params.consumers
+        book, cp, vp = self.brand_book, self.params.consumers, self.params.venues
+        mech = self.params.mechanisms
         festival = cal.discount[h] * book.participation
         discount = np.empty((len(self.venues) + 2, book.n))
         discount[0] = np.maximum(book.discount, festival) + self.platform.subsidy_rate
-        for v, venue in enumerate(self.venues, start=1):
+        for v, venue in enumerate(self.venues, start=1):  # integrated venues honour festival prices
             discount[v] = np.maximum(book.discount, venue.integration * festival)
         discount[-1] = np.maximum(book.discount, fp.discount * book.participation) + self.platform.presale_subsidy_rate
-        discount = np.minimum(discount, MAX_DISCOUNT)
+        discount = np.minimum(discount, self.params.platform.max_total_discount)
         price = book.list_price * (1 - discount)
         price_index = price / self._category_price[book.category]
 
         online_cum = _cumulative_by_category(self.platform.exposure[None, :], self.cat_brands)[0]
         self._cum_weights[0] = self._cum_weights[-1] = online_cum
 
+        in_window = cal.window[h] >= 0
         open_now = np.array([v.is_open for v in self.venues])
-        pull = self._venue_pull * open_now[:, None]
-        venue_cum = np.zeros((len(TIERS), self.n_categories, len(self.venues)))
-        for tier in range(len(TIERS)):
-            venue_cum[tier] = np.cumsum((pull * (self._venue_tier == tier)[:, None]).T, axis=1)
+        # Festival traffic reaches offline venues in proportion to their integration.
+        festival_traffic = 1.0 + (vp.festival_offline_pull * self._venue_integration if in_window else 0.0)
+        pull = self._venue_pull * (open_now * festival_traffic)[:, None]
+        by_tier = [(self._venue_tier == tier)[:, None] for tier in range(len(TIERS))]
+        # (tiers, categories, venues), contiguous: the compiled kernel is specialised on the layout
+        venue_cum = np.ascontiguousarray(np.stack([np.cumsum((pull * t).T, axis=1) for t in by_tier]))
+        pickup = pull * (self._venue_integration > 0)[:, None]
+        pickup_cum = np.ascontiguousarray(np.stack([np.cumsum((pickup * t).T, axis=1) for t in by_tier]))
 
         base = cp.sessions_per_week / HOURS_PER_WEEK * cal.diurnal[h]
-        in_window = cal.window[h] >= 0
-        integration = self.params.venues.digital_integration
-        offline_boost = 1.0 + (self.params.venues.festival_offline_pull * integration if in_window else 0.0)
-        to_open = cal.hours_to_open[h]
-        waiting = (not in_window) and 0 < to_open <= cp.anticipation_days * 24
+        offline_boost = float(np.average(festival_traffic, weights=open_now)) if open_now.any() and in_window else 1.0
+        to_open, to_close = cal.hours_to_open[h], cal.hours_to_close[h]
+        horizon = cp.anticipation_days * 24
+        waiting = mech.anticipation and (not in_window) and 0 < to_open <= horizon
+        closing = np.exp(-to_close / cp.urgency_hours) if (mech.deadline_urgency and in_window) else 0.0
         f32 = np.float32
-        return Offer(
-            discount=discount.astype(f32), price=price.astype(f32), price_index=price_index.astype(f32),
-            log_price_index=np.log(price_index).astype(f32),
+        tables = OfferTables(
+            price=price.astype(f32), discount=discount.astype(f32), log_price_index=np.log(price_index).astype(f32),
             available=self.carried & (book.inventory >= 1),
             appeal=(cp.service_weight * book.service + cp.rating_weight * (book.rating - 0.5)).astype(f32),
             quality=book.quality.astype(f32),
-            cum_weights=self._cum_weights.reshape(-1, self.cat_brands.shape[1]).astype(np.float32), cat_brands=self.cat_brands,
+            cum_weights=self._cum_weights.reshape(-1, self.cat_brands.shape[1]).astype(f32), cat_brands=self.cat_brands,
+            venue_cum=venue_cum, venue_capacity=np.array([v.capacity for v in self.venues]),
+            overflow_online=vp.turned_away_online * self._venue_integration, pickup_cum=pickup_cum,
+            storable=self.consumers.storable, category_price=self._category_price,
+        )
+        return Offer(
+            tables=tables,
             online_rate=base * cal.festival_activity[h],
             offline_rate=base * offline_boost if open_now.any() else 0.0,
-            venue_cum=venue_cum, venue_capacity=np.array([v.capacity for v in self.venues]),
-            anticipation=cp.anticipation_strength * fp.discount if waiting else 0.0,
             presale=bool(cal.deposit_for[h] >= 0),
             expected_delay_h=self.online.expected_delay_hours(),
+            # the pull of waiting grows as the window nears, with its announced discount
+            anticipation=cp.anticipation_strength * cal.upcoming_discount[h] * (1 - to_open / horizon) if waiting else 0.0,
+            urgency=cp.urgency_strength * closing,
+            urgency_activity=cp.urgency_activity * closing,
         )
 
     def step(self) -> None:
@@ -187,6 +202,9 @@ class Double11Model(mesa.Model):
         idx, online = self.consumers.activate(offer)
         t3 = clock()
         sessions = self.consumers.shop(idx, online, offer)
+        for v, venue in enumerate(self.venues):
+            venue.visits += sessions.visits[v]
+            venue.turned_away += sessions.turned_away[v]
         t4 = clock()
         self.fulfilment.settle(sessions)
         self.online.step()
@@ -204,7 +222,15 @@ class Double11Model(mesa.Model):
         self.brand_book.revenue[:] = 0.0
         self.brand_book.cost[:] = 0.0
         self.online.delay_histogram[:] = 0.0
+        self.consumers.churn_events = 0
+        for venue in self.venues:
+            venue.visits = venue.turned_away = 0.0
         self.recorder.start_season()
+
+    def stock_value(self) -> np.ndarray:
+        """Each brand's stock on hand and on order, at cost (profit counts it at both ends)."""
+        on_order = np.array([sum(b.pipeline.values()) for b in self.brands])
+        return (self.brand_book.inventory + on_order) * self.brand_book.unit_cost
 
     def run(self) -> None:
         for _ in range(self.calendar.n_hours):

@@ -47,29 +47,52 @@ class Consumers(_Section):
     outside_utility: float = _f(2.5, "utility", "utility of buying nothing this session at one unit of need")
     service_weight: float = _f(1.0, "utility/service", "weight of a brand's service level in utility", ge=0)
     rating_weight: float = _f(1.5, "utility/rating", "weight of a brand's rating (0-1) in utility", ge=0)
-    deal_weight: float = _f(2.0, "utility/discount", "extra appeal of a discount for a fully deal-prone consumer", ge=0)
+    deal_weight: float = _f(4.0, "utility/discount", "extra appeal of a discount for a fully deal-prone consumer", ge=0)
     loyalty_bonus: float = _f(0.8, "utility", "utility bonus of the consumer's loyal brand", ge=0)
     initial_loyalty: float = _f(0.4, "fraction", "share of consumers loyal to a brand per category at the start", ge=0, le=1)
     consideration_size: int = _f(4, "brands", "brands considered per session besides the loyal one", ge=1, le=12)
     loss_aversion: float = _f(2.25, "ratio", "weight of price losses vs gains against the reference price", ge=1)
-    reference_weight: float = _f(1.5, "utility", "weight of the gain/loss against the reference price", ge=0)
-    reference_smoothing: float = _f(0.25, "fraction", "speed at which reference prices follow observed prices", gt=0, le=1)
-    anticipation_days: float = _f(12.0, "days", "how long before a festival window consumers start to defer", ge=0)
-    anticipation_strength: float = _f(3.0, "utility/discount", "deferral before a window, per unit of expected discount", ge=0)
+    reference_weight: float = _f(3.0, "utility", "weight of the gain/loss against the reference price", ge=0)
+    reference_smoothing: float = _f(0.5, "fraction", "speed at which a deeper discount seen becomes the remembered one (deals are memorable)", gt=0, le=1)
+    reference_recovery: float = _f(0.03, "fraction", "speed at which a shallower discount seen becomes the remembered one (per session)", gt=0, le=1)
+    anticipation_days: float = _f(12.0, "days", "how long before a festival window aware consumers start to wait for it", ge=0)
+    anticipation_strength: float = _f(10.0, "utility/discount", "pull of waiting for an announced window, per unit of its discount, at its opening", ge=0)
+    anticipation_need: float = _f(2.0, "units", "need at which a purchase is too urgent to wait for a festival window", gt=0)
     festival_awareness: float = _f(0.85, "fraction", "share of consumers who know the festival calendar", ge=0, le=1)
-    deadline_urgency: float = _f(1.5, "multiplier", "extra activity at a window's close (one spike per window)", ge=0)
-    urgency_hours: float = _f(3.0, "hours", "decay time of deadline urgency before a window closes", gt=0)
-    stockpile_rate: float = _f(2.5, "units/discount", "extra units bought per unit of discount by a fully deal-prone consumer", ge=0)
+    urgency_strength: float = _f(1.5, "utility", "pull to buy now as a window's close nears, for aware consumers with unmet need", ge=0)
+    urgency_activity: float = _f(1.0, "multiplier", "extra sessions of aware consumers in a window's last hours (checking carts)", ge=0)
+    urgency_hours: float = _f(2.0, "hours", "decay time of deadline urgency before a window closes", gt=0)
+    stockpile_rate: float = _f(12.0, "units/discount", "extra units bought per unit of discount by a fully deal-prone consumer", ge=0)
+    stockpile_min_discount: float = _f(0.1, "fraction", "smallest discount that makes deal-prone consumers stockpile", ge=0, le=1)
+    max_units: int = _f(6, "units", "most units one purchase takes, stockpiling included", ge=1, le=50)
+    need_cap: float = _f(3.0, "units", "need beyond which more need adds no purchase pressure", gt=0)
+    expansion: float = _f(1.0, "need/discount", "extra consumption from a deal: its first unit, bought at discount d, relieves 1 - expansion x d of need (at least 0)", ge=0, le=5)
+    expansion_cap: float = _f(0.5, "fraction", "most of a deal's first unit that can be extra consumption", ge=0, le=1)
     delay_aversion: float = _f(0.4, "utility/day", "disutility per expected day of delivery delay", ge=0)
     satisfaction_speed: float = _f(0.3, "fraction", "speed at which satisfaction follows experiences", gt=0, le=1)
+    activity_floor: float = _f(0.5, "multiplier", "session rate of a fully dissatisfied consumer; satisfaction adds to it", ge=0, le=1)
+    loyalty_outcome: float = _f(0.6, "0-1", "outcome above which the brand becomes the consumer's loyal one", ge=0, le=1)
+    disloyalty_outcome: float = _f(0.4, "0-1", "outcome below which loyalty breaks and churn becomes possible", ge=0, le=1)
     churn_threshold: float = _f(0.35, "0-1", "satisfaction below which a consumer may churn", ge=0, le=1)
     churn_probability: float = _f(0.05, "probability", "chance of churning per bad experience below the threshold", ge=0, le=1)
+    winback_per_week: float = _f(0.1, "1/week", "chance per week that a churned consumer comes back", ge=0, le=1)
+    rural_online_factor: float = _f(0.8, "ratio", "rural consumers' online preference relative to cities'", ge=0, le=1.25)
+    tier_budget: tuple[float, float, float] = _f(
+        (1.25, 0.95, 0.7), "ratio", "budget of tier-1/2 city, lower-tier city and rural consumers relative to the mean"
+    )
 
     @field_validator("tier_shares")
     @classmethod
     def _shares_sum_to_one(cls, v: tuple[float, float, float]) -> tuple[float, float, float]:
         if min(v) < 0 or not math.isclose(sum(v), 1.0, abs_tol=1e-6):
             raise ValueError("must be three non-negative shares summing to 1")
+        return v
+
+    @field_validator("tier_budget")
+    @classmethod
+    def _positive_ratios(cls, v: tuple[float, float, float]) -> tuple[float, float, float]:
+        if min(v) <= 0:
+            raise ValueError("must be three positive ratios")
         return v
 
 
@@ -84,8 +107,15 @@ class Brands(_Section):
     safety_days: float = _f(6.0, "days", "stock cover brands aim to hold beyond their lead time", ge=0)
     capacity_factor: float = _f(4.0, "ratio", "daily production capacity over ordinary daily demand", gt=0)
     festival_stock_uplift: float = _f(4.0, "ratio", "demand brands plan for in festival windows over an ordinary day", ge=1)
-    ad_rate: float = _f(0.04, "fraction of GMV", "share of revenue spent on platform ads", ge=0, le=1)
+    ad_rate: float = _f(0.04, "fraction of GMV", "share of revenue a mid-sized brand spends on platform ads at the start", ge=0, le=1)
+    max_ad_rate: float = _f(0.2, "fraction of GMV", "most of its revenue a brand will spend on ads", ge=0, le=1)
+    ad_response: float = _f(0.5, "ratio", "how far a day's review moves ad spend towards its marginal return (x adaptation speed)", ge=0)
+    service_investment: float = _f(0.05, "fraction of GMV", "cost per day of raising service by 0.1, as a share of daily revenue", gt=0)
     holding_cost: float = _f(0.001, "fraction/day", "daily cost of holding stock, as a fraction of its unit cost", ge=0)
+    discount_step: float = _f(0.15, "fraction", "discount change per day at full adaptation speed", ge=0, le=1)
+    overstock_cover: float = _f(1.5, "ratio", "stock cover over target above which a brand discounts more", gt=1)
+    understock_cover: float = _f(0.7, "ratio", "stock cover over target below which a brand discounts less", gt=0, lt=1)
+    gmv_memory: float = _f(0.3, "fraction", "weight of the last day in a brand's recent GMV (what gmv_rank sees)", gt=0, le=1)
 
     @model_validator(mode="after")
     def _shares_fit(self) -> "Brands":
@@ -97,7 +127,43 @@ class Brands(_Section):
 class Venues(_Section):
     digital_integration: float = _f(0.5, "0-1", "how far offline venues honour online festival coupons and shared stock", ge=0, le=1)
     offline_capacity_factor: float = _f(1.5, "ratio", "offline hourly visit capacity over ordinary peak demand", gt=0)
-    festival_offline_pull: float = _f(0.3, "fraction", "extra offline traffic in festival windows per unit of integration", ge=0)
+    festival_offline_pull: float = _f(0.1, "fraction", "extra offline traffic in festival windows per unit of integration", ge=0)
+    turned_away_online: float = _f(0.5, "probability", "chance a visitor turned away by a full integrated venue orders online instead", ge=0, le=1)
+    pickup_share: float = _f(0.01, "fraction", "share of online orders in categories an integrated venue sells that are picked up there", ge=0, le=1)
+    popup_lead_days: float = _f(7.0, "days", "how long before the first window pop-up stores open", ge=0)
+
+
+class Experience(_Section):
+    """How an order turns into an outcome (0-1): satisfaction, loyalty, returns and reviews."""
+
+    quality_weight: float = _f(0.8, "outcome/quality", "outcome gained per unit of true quality above 0.5", ge=0)
+    service_weight: float = _f(0.3, "outcome/service", "outcome gained per unit of service above 0.5", ge=0)
+    delay_weight: float = _f(0.1, "outcome/day", "outcome lost per day an order waited in the queues", ge=0)
+    return_penalty: float = _f(0.3, "outcome", "outcome lost by an order that is returned", ge=0)
+    stockout_outcome: float = _f(0.2, "0-1", "outcome of an order the brand could not fill", ge=0, le=1)
+    expected_quality: float = _f(0.6, "0-1", "quality consumers expect; below it returns rise", ge=0, le=1)
+    return_quality_slope: float = _f(2.0, "1/quality", "relative rise in return probability per unit of quality below expectation", ge=0)
+    return_units_slope: float = _f(0.3, "1/unit", "relative rise in return probability per extra unit in the order", ge=0)
+    return_delay_slope: float = _f(0.15, "1/day", "relative rise in return probability per day an order waited", ge=0)
+    offline_return_factor: float = _f(0.3, "ratio", "return probability offline relative to online", ge=0, le=1)
+    review_noise: float = _f(0.25, "0-1", "spread of one buyer's review around the order's outcome", ge=0)
+    review_bias: float = _f(0.08, "0-1", "spread across brands of a lasting bias in their reviews (the rating is an estimate)", ge=0)
+    review_share: float = _f(0.02, "fraction", "share of buyers who leave a review", gt=0, le=1)
+    rating_prior_reviews: float = _f(2000.0, "reviews", "weight of the neutral prior (0.5) in a brand's rating (real-scale reviews)", ge=0)
+    rating_memory_days: float = _f(60.0, "days", "half-life of a review's weight in the rating", gt=0)
+    initial_reviews_days: float = _f(60.0, "days", "days of ordinary sales behind an existing brand's reviews at the start", ge=0)
+
+
+class Mechanisms(_Section):
+    """Switches: off means the mechanism is absent (for ablations), not weakened."""
+
+    anticipation: bool = _f(True, "switch", "aware consumers wait for an announced window")
+    presale: bool = _f(True, "switch", "deposits before a window, balances paid at its opening")
+    stockpiling: bool = _f(True, "switch", "deal-prone consumers buy extra units on deep discounts")
+    reference_prices: bool = _f(True, "switch", "prices are judged against remembered prices (losses weigh more)")
+    deadline_urgency: bool = _f(True, "switch", "aware consumers with unmet need hurry as a window closes")
+    delay_experience: bool = _f(True, "switch", "the wait an order really had lowers outcomes, raises returns, feeds ratings")
+    offline_integration: bool = _f(True, "switch", "integrated offline venues join the festival (prices, traffic, pick-up, overflow online)")
 
 
 class Season(_Section):
@@ -115,9 +181,9 @@ class Season(_Section):
 class Festival(_Section):
     format: str = _f("single_day", "name", f"festival format: one of {', '.join(FORMATS)}")
     discount: float = _f(0.3, "fraction", "festival discount depth off list price", ge=0, lt=1)
-    pull: float = _f(3.0, "multiplier", "activity multiplier inside a festival window", ge=1)
+    pull: float = _f(2.5, "multiplier", "activity multiplier inside a festival window", ge=1)
     opening_burst: float = _f(4.0, "multiplier", "extra activity in a window's first hour (midnight rush)", ge=1)
-    presale_reach: float = _f(0.35, "fraction", "share of sessions during a deposit period that see pre-sale offers", ge=0, le=1)
+    presale_reach: float = _f(0.06, "fraction", "share of sessions during a deposit period that see pre-sale offers", ge=0, le=1)
     deposit_share: float = _f(0.1, "fraction", "deposit paid at pre-order, as a share of the price", gt=0, le=1)
     balance_default: float = _f(0.05, "probability", "chance a pre-order's balance is never paid", ge=0, le=1)
     participation: float = _f(0.9, "fraction", "share of the festival discount the average brand matches", ge=0, le=1)
@@ -138,6 +204,7 @@ class Platform(_Section):
     quality_strength: float = _f(6.0, "1/score", "how steeply quality_feedback exposure follows the experience score", ge=0)
     small_brand_reserve: float = _f(0.35, "fraction", "exposure share reserved for small brands by small_brand_boost", ge=0, le=1)
     subsidy_rate: float = _f(0.05, "fraction", "platform-funded extra discount in festival windows under subsidy", ge=0, lt=1)
+    max_total_discount: float = _f(0.95, "fraction", "brand, festival and subsidy discounts together never exceed this", gt=0, lt=1)
 
     @field_validator("policy")
     @classmethod
@@ -154,7 +221,7 @@ class Platform(_Section):
 
 
 class Logistics(_Section):
-    capacity_per_day: float = _f(3.0e8, "parcels/day", "parcels the logistics network dispatches per day (real scale)", gt=0)
+    capacity_per_day: float = _f(1.2e8, "parcels/day", "parcels the logistics network dispatches per day (real scale)", gt=0)
     transit_hours: float = _f(48.0, "hours", "transit time of a dispatched parcel, without congestion", ge=0)
 
 
@@ -171,6 +238,8 @@ class Params(_Section):
     platform: Platform = Platform()
     logistics: Logistics = Logistics()
     online: Online = Online()
+    experience: Experience = Experience()
+    mechanisms: Mechanisms = Mechanisms()
 
     @property
     def weight(self) -> float:

@@ -1,6 +1,7 @@
-"""The five stylized facts of MODEL.md, with the default parameters, over replications.
+"""The stylized facts of MODEL.md, with the default parameters, over replications.
 
-Arms share seeds (common random numbers), so comparisons are paired by replication.
+Arms share seeds (common random numbers), so comparisons are paired by replication. What
+causes each fact is proven in test_mechanisms.py (switch the cause off, the fact goes).
 """
 
 import datetime as dt
@@ -76,13 +77,25 @@ def test_fact3_multi_day_formats_spread_the_load(formats, fmt):
     single, multi = formats["single_day"], formats[fmt]
     for name in ("peak_to_mean", "mean_delivery_delay_h", "p95_delivery_delay_h"):
         assert positive_with_confidence(metric(single, name) - metric(multi, name)), name
-    assert (metric(multi, "gmv_festival") >= metric(single, "gmv_festival")).all()
+    # GMV per festival day: the same demand spread over more days (not a longer total).
+    days = {fmt: sum(w.end - w.start for w in festival_windows(fmt, START, END)) / 24 for fmt in ("single_day", fmt)}
+    per_day = {f: metric(formats[f], "gmv_festival") / days[f] for f in days}
+    assert positive_with_confidence(per_day["single_day"] - per_day[fmt])
 
 
-def test_fact4_gmv_rank_concentrates_the_market_over_the_season(policies):
-    for r in policies["gmv_rank"]:
+def hhi_rise(results):
+    """Within-category HHI of the season's last week minus its first week's, per run."""
+    rises = []
+    for r in results:
         daily = r.hourly["hhi_24h"].to_numpy()[23::24]
-        assert daily[-7:].mean() > daily[:7].mean()
+        rises.append(daily[-7:].mean() - daily[:7].mean())
+    return np.array(rises)
+
+
+def test_fact4_gmv_rank_concentrates_the_market_more_than_quality_feedback(policies):
+    """Difference in differences: the season's rise in concentration under gmv_rank, net of
+    the rise under quality_feedback on the same seeds (which nets out calendar effects)."""
+    assert positive_with_confidence(hhi_rise(policies["gmv_rank"]) - hhi_rise(policies["quality_feedback"]))
 
 
 def test_fact4_quality_feedback_sells_better_goods_than_gmv_rank(policies):
@@ -96,16 +109,29 @@ def test_fact5_small_brand_boost_raises_small_brands_share(policies):
     assert positive_with_confidence(gain)
 
 
-def test_fact5_small_brands_adapt_faster(formats):
-    """Small brands' discounts move more from day to day, and after the festival they work
-    off their excess stock faster than big groups do (averaged over replications)."""
+def test_fact5_small_brands_work_off_festival_stock_faster(formats):
+    """After the last window, small brands bring their stock cover back towards target faster
+    than big groups (an outcome of their shorter lead times and faster reviews)."""
     last_close = festival_windows("continuous", START, END)[-1].end // 24
-    moves, corrections = {"small": [], "big": []}, {"small": [], "big": []}
+    corrections = {"small": [], "big": []}
     for r in formats["continuous"]:
         daily = r.hourly.iloc[23::24]
-        for a in moves:
-            moves[a].append(np.abs(np.diff(daily[f"discount_arch_{a}"])).mean())
+        for a in corrections:
             cover = daily[f"stock_cover_arch_{a}"].to_numpy()[last_close:]
             corrections[a].append(1 - cover[-1] / cover.max())
-    assert np.mean(moves["small"]) > np.mean(moves["big"])
-    assert np.mean(corrections["small"]) > np.mean(corrections["big"])
+    assert positive_with_confidence(np.array(corrections["small"]) - np.array(corrections["big"]))
+
+
+def test_none_run_metrics_match_an_independent_computation():
+    """The summary of a `none` run, recomputed from its hourly table with pandas."""
+    r = run_model({"consumers.n": N, "festival.format": "none"}, seed=3)
+    h, s = r.hourly, r.summary
+    assert s["gmv_total"] == pytest.approx(h["gmv"].sum(), rel=1e-9)
+    assert s["orders_total"] == pytest.approx(h["orders"].sum(), rel=1e-9)
+    assert s["online_share"] == pytest.approx(h["gmv_online"].sum() / h["gmv"].sum(), rel=1e-9)
+    day = h[h["time"].dt.date == dt.date(2026, 11, 11)]
+    assert s["first_hour_share"] == pytest.approx(day["gmv"].iloc[0] / day["gmv"].sum(), rel=1e-9)
+    assert s["closing_peak_ratio"] == pytest.approx(day["orders"].iloc[-2:].sum() / day["orders"].iloc[-4:-2].sum(), rel=1e-9)
+    assert s["peak_to_mean"] == pytest.approx(h["orders"].max() / h["orders"].mean(), rel=1e-9)
+    for name in ("gmv_incremental", "pre_festival_dip", "post_festival_slump", "pre_festival_deferral", "final_week_gap"):
+        assert s[name] == 0.0, name  # the none run against itself

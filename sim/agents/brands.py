@@ -25,8 +25,8 @@ class BrandBook:
     FLOATS = (
         "quality", "service", "list_price", "unit_cost", "inventory", "capacity", "forecast", "discount",
         "participation", "ad_rate", "ad_spend", "rating", "return_rate", "adapt", "offline_presence",
-        "recent_gmv", "sold_today", "demand_today", "gmv_today", "outcome_sum", "outcome_n", "returns_today",
-        "revenue", "cost", "presale_units",
+        "recent_gmv", "sold_today", "demand_today", "gmv_today", "delivered_today", "returns_today",
+        "revenue", "cost", "presale_units", "review_sum", "review_weight", "review_bias", "base_service",
     )
 
     def __init__(self, n: int):
@@ -71,9 +71,11 @@ class Brand(mesa.Agent):
     sold_today = Column()
     demand_today = Column()
     gmv_today = Column()
-    outcome_sum = Column()
-    outcome_n = Column()
+    delivered_today = Column()
     returns_today = Column()
+    review_sum = Column()
+    review_weight = Column()
+    base_service = Column()
     cost = Column()
     presale_units = Column()
 
@@ -96,7 +98,7 @@ class Brand(mesa.Agent):
         return int(self.book.lead_time[self.idx])
 
     def step(self) -> None:
-        """End-of-day review: learn demand, restock, set discount and ads, update rating."""
+        """End-of-day review: learn demand, restock, set discount, ads and service, update rating."""
         model = self.model
         day = model.day
         in_festival_yesterday = model.was_festival_day(day - 1)
@@ -105,10 +107,14 @@ class Brand(mesa.Agent):
         self._restock(day)
         self._set_discount(in_festival_yesterday)
         self._update_rating()
+        self._set_ads()
+        self._invest_in_service()
         self.ad_spend = self.ad_rate * self.forecast * self.list_price * (1 - self.discount)
-        self.cost += self.ad_spend + self.inventory * self.unit_cost * model.params.brands.holding_cost
-        self.recent_gmv = 0.7 * self.recent_gmv + 0.3 * self.gmv_today
-        self.sold_today = self.demand_today = self.gmv_today = self.returns_today = 0.0
+        service_cost = model.params.brands.service_investment * self.gmv_today * (self.service - self.base_service) / 0.1
+        self.cost += self.ad_spend + service_cost + self.inventory * self.unit_cost * model.params.brands.holding_cost
+        memory = model.params.brands.gmv_memory
+        self.recent_gmv = (1 - memory) * self.recent_gmv + memory * self.gmv_today
+        self.sold_today = self.demand_today = self.gmv_today = self.returns_today = self.delivered_today = 0.0
 
     def _learn_demand(self, festival_day: bool) -> None:
         # Learn from demand, not sales: a brand that ran out still saw the buyers it missed.
@@ -133,23 +139,47 @@ class Brand(mesa.Agent):
         """Discount more when stock piles up, less when it runs short; small brands move fastest."""
         if festival_day or self.forecast <= 0:
             return
+        bp = self.model.params.brands
         cover = self.inventory / self.forecast
-        target = self.lead_time + self.model.params.brands.safety_days
-        max_discount = self.model.params.brands.max_discount
-        step = 0.15 * self.adapt
-        if cover > 1.5 * target:
-            self.discount = min(max_discount, self.discount + step)
-        elif cover < 0.7 * target:
+        target = self.lead_time + bp.safety_days
+        step = bp.discount_step * self.adapt
+        if cover > bp.overstock_cover * target:
+            self.discount = min(bp.max_discount, self.discount + step)
+        elif cover < bp.understock_cover * target:
             self.discount = max(0.0, self.discount - step)
         else:
             self.discount = max(0.0, self.discount - 0.2 * step)
 
     def _update_rating(self) -> None:
-        if self.outcome_n > 0:
-            mean_outcome = self.outcome_sum / self.outcome_n
-            self.rating += 0.1 * (mean_outcome - self.rating)
-            self.return_rate += 0.1 * (self.returns_today / self.outcome_n - self.return_rate)
-        self.outcome_sum = self.outcome_n = 0.0
+        """The rating is the buyers' reviews' mean, shrunk to a neutral prior, older reviews fading."""
+        ep = self.model.params.experience
+        fade = 0.5 ** (1.0 / ep.rating_memory_days)
+        self.review_sum *= fade
+        self.review_weight *= fade
+        self.rating = (ep.rating_prior_reviews * 0.5 + self.review_sum) / (ep.rating_prior_reviews + self.review_weight)
+        if self.delivered_today > 0:
+            self.return_rate += (1 - fade) * (self.returns_today / self.delivered_today - self.return_rate)
+
+    def _margin(self) -> float:
+        """Profit on a yuan of sales at today's price, after commission."""
+        price = self.list_price * (1 - self.discount)
+        return max(0.0, 1.0 - self.unit_cost / max(price, 1e-9) - self.model.params.platform.commission)
+
+    def _set_ads(self) -> None:
+        """Ad spend follows its marginal return under the ranking in force: a yuan of ads buys
+        exposure only where the ranking counts ads (gmv_rank), so elsewhere ads wither."""
+        bp, platform = self.model.params.brands, self.model.platform
+        gain = self._margin() * self.recent_gmv * platform.ad_elasticity(self.idx)
+        step = bp.ad_response * self.adapt * float(np.clip(np.log(max(gain, 1e-3)), -1.0, 1.0))
+        self.ad_rate = float(np.clip(max(self.ad_rate, 1e-4) * np.exp(step), 0.0, bp.max_ad_rate))
+
+    def _invest_in_service(self) -> None:
+        """Raise service while a step of 0.1 earns more than it costs under the policy in force."""
+        bp, platform = self.model.params.brands, self.model.platform
+        gain = self._margin() * self.recent_gmv * 0.1 * platform.service_elasticity(self.idx)
+        cost = bp.service_investment * self.recent_gmv
+        if gain > cost and self.service < 1.0:
+            self.service = min(1.0, self.service + 0.01 * self.adapt / max(bp.adapt_small, 1e-9))
 
 
 def create_brands(model: "Double11Model", params: Params, rng: np.random.Generator, n_consumers: int) -> tuple[BrandBook, list[Brand]]:
@@ -186,9 +216,26 @@ def create_brands(model: "Double11Model", params: Params, rng: np.random.Generat
         book.forecast[rows] *= weekly_need[c] / 7.0 / book.forecast[rows].sum()
     book.capacity[:] = book.forecast * bp.capacity_factor
     book.inventory[:] = book.forecast * (book.lead_time + bp.safety_days)
-    book.rating[:] = 0.5 + 0.5 * (book.quality - 0.5)
+    book.base_service[:] = book.service
     book.return_rate[:] = category_array("return_base")[book.category]
+    _initial_reviews(book, params, rng)
     book.recent_gmv[:] = book.forecast * book.list_price
     book.discount[:] = rng.uniform(0.0, 0.1, n)
     brands = [Brand(model, i, book) for i in range(n)]
     return book, brands
+
+
+def _initial_reviews(book: BrandBook, params: Params, rng: np.random.Generator) -> None:
+    """Existing brands start with the reviews of ``initial_reviews_days`` of ordinary sales:
+    their expected outcome plus each brand's lasting review bias plus sampling noise."""
+    ep = params.experience
+    book.review_bias[:] = rng.normal(0.0, ep.review_bias, book.n)
+    fade = 0.5 ** (1.0 / ep.rating_memory_days)
+    days = fade ** np.arange(int(ep.initial_reviews_days))
+    book.review_weight[:] = book.forecast * params.weight * ep.review_share * days.sum()
+    returns = book.return_rate * (1 + ep.return_quality_slope * np.maximum(0.0, ep.expected_quality - book.quality))
+    expected = (0.5 + ep.quality_weight * (book.quality - 0.5) + ep.service_weight * (book.service - 0.5)
+                - ep.return_penalty * returns)
+    noise = rng.normal(0.0, ep.review_noise, book.n) * np.sqrt(np.maximum(book.review_weight, 1.0))
+    book.review_sum[:] = book.review_weight * (np.clip(expected, 0, 1) + book.review_bias) + noise
+    book.rating[:] = (ep.rating_prior_reviews * 0.5 + book.review_sum) / (ep.rating_prior_reviews + book.review_weight)

@@ -18,12 +18,79 @@ reference prices, with the model parameters passed as float32 scalars by the cal
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit
 
-NEED_CAP = 3.0            # need beyond three units adds no more purchase pressure
-MAX_UNITS = 6             # most units one purchase takes, stockpiling included
-STOCKPILE_MIN_DISCOUNT = 0.1
+
+class ShopperColumns(NamedTuple):
+    """The consumer columns the choice reads; only ``ref_discount`` is updated (in place)."""
+
+    tier: np.ndarray                  # int8 (n,)
+    loyal: np.ndarray                 # int16 (n, categories), -1 = none
+    ref_discount: np.ndarray          # float32 (n, categories): remembered discount off a brand's regular price
+    wallet: np.ndarray                # float32 (n,)
+    need_base: np.ndarray             # float32 (n, categories)
+    need_rate: np.ndarray             # float32 (categories,)
+    quality_sensitivity: np.ndarray   # float32 (n,)
+    price_sensitivity: np.ndarray     # float32 (n,)
+    deal_proneness: np.ndarray        # float32 (n,)
+    aware: np.ndarray                 # bool (n,)
+
+
+class OfferTables(NamedTuple):
+    """The hour's market as (venue group, brand) tables; groups: 0 online, 1.. venues, last pre-sale."""
+
+    price: np.ndarray             # float32 (groups, brands), yuan
+    discount: np.ndarray          # float32 (groups, brands), depth off list price
+    log_price_index: np.ndarray   # float32 (groups, brands), log(price / category price)
+    available: np.ndarray         # bool (groups, brands)
+    appeal: np.ndarray            # float32 (brands,): service and rating part of utility
+    quality: np.ndarray           # float32 (brands,)
+    cum_weights: np.ndarray       # float32 (groups x categories, slots): consideration weights
+    cat_brands: np.ndarray        # int64 (categories, slots), -1 padded
+    venue_cum: np.ndarray         # float64 (tiers, categories, venues): where offline shoppers go
+    venue_capacity: np.ndarray    # float64 (venues,): simulated visits per hour
+    overflow_online: np.ndarray   # float64 (venues,): chance a turned-away visitor orders online
+    pickup_cum: np.ndarray        # float64 (tiers, categories, venues): pick-up venues for online orders
+    storable: np.ndarray          # float64 (categories,)
+    category_price: np.ndarray    # float64 (categories,)
+
+
+class ChoiceSettings(NamedTuple):
+    """Behavioural parameters of the choice, as float32 (and a few counts and switches)."""
+
+    gain_weight: np.float32
+    loss_weight: np.float32
+    loyalty_bonus: np.float32
+    deal_weight: np.float32
+    delay_per_hour: np.float32
+    outside_utility: np.float32
+    need_weight: np.float32
+    need_cap: np.float32
+    anticipation_need: np.float32
+    reference_smoothing: np.float32
+    reference_recovery: np.float32
+    stockpile_rate: float
+    stockpile_min_discount: np.float32
+    max_units: int
+    pickup_share: float
+    expansion: np.float32
+    expansion_cap: np.float32
+    stockpiling: bool
+    reference_prices: bool
+
+
+class HourConditions(NamedTuple):
+    """What is special about this hour."""
+
+    hour: int
+    presale_open: bool
+    presale_reach: float
+    expected_delay_h: np.float32
+    anticipation: np.float32     # pull of waiting for the coming window, at zero need (0 if none)
+    urgency: np.float32          # pull to buy before the open window closes (0 if none)
 
 
 @njit(cache=True)
@@ -63,12 +130,11 @@ def logit_pick(utility, outside, u):
 
 
 @njit(cache=True)
-def poisson_inverse(lam, u):
-    """Poisson(lam) draw by inverting the CDF at the uniform ``u`` (exact), capped at MAX_UNITS.
+def poisson_inverse(lam, u, cap):
+    """Poisson(lam) draw by inverting the CDF at the uniform ``u`` (exact), capped at ``cap``.
 
-    The cap changes nothing downstream: a purchase never takes more than MAX_UNITS units.
+    The cap changes nothing downstream: a purchase never takes more than ``cap`` extra units.
     """
-    cap = MAX_UNITS
     k = 0
     p = np.exp(-lam)
     cdf = p
@@ -80,16 +146,18 @@ def poisson_inverse(lam, u):
 
 
 @njit(cache=True)
-def activate_hour(candidates, uniforms, lam_on, lam_off, lam_max, online_preference, satisfaction, churned,
+def activate_hour(candidates, uniforms, lam_on, lam_off, lam_max, urgency_activity, activity_floor,
+                  online_preference, satisfaction, churned_until, aware,
                   wallet, weekly_budget, last_hour, hour, savings_cap_weeks, hours_per_week):
     """Thinning of the hour's candidates (drawn at rate ``lam_max``) to the active consumers.
 
     A candidate is kept with probability rate / lam_max, where the rate mixes the online
     and offline session rates by the consumer's online preference and scales with
-    satisfaction (0.5 + satisfaction); churned consumers never shop. A kept consumer shops
-    online with probability (online part of the rate) / (rate). The savings of the active
-    consumers are brought up to this hour (in place). Returns the active consumers and
-    whether each shops online.
+    satisfaction (``activity_floor`` + satisfaction) and, for aware consumers near a
+    window's close, with ``1 + urgency_activity``; churned consumers (until their
+    ``churned_until`` hour) never shop. A kept consumer shops online with probability
+    (online part of the rate) / (rate). The savings of the active consumers are brought up
+    to this hour (in place). Returns the active consumers and whether each shops online.
     """
     k = candidates.shape[0]
     active = np.empty(k, dtype=np.int64)
@@ -99,10 +167,12 @@ def activate_hour(candidates, uniforms, lam_on, lam_off, lam_max, online_prefere
     for i in range(k):
         consumer = candidates[i]
         pref = online_preference[consumer]
-        factor = f32(0.5) + satisfaction[consumer]
+        factor = activity_floor + satisfaction[consumer]
+        if aware[consumer]:
+            factor *= f32(1.0) + urgency_activity
         on = pref * lam_on
         base = on + (f32(1.0) - pref) * lam_off
-        if not (uniforms[i, 0] * lam_max < base * factor) or churned[consumer]:
+        if not (uniforms[i, 0] * lam_max < base * factor) or churned_until[consumer] > hour:
             continue
         active[n] = consumer
         online[n] = uniforms[i, 1] * base < on
@@ -116,46 +186,50 @@ def activate_hour(candidates, uniforms, lam_on, lam_off, lam_max, online_prefere
 
 
 @njit(cache=True)
-def shop_hour(
-    idx, online, hour, presale_open, presale_reach,
-    # the hour's offer tables
-    price, discount, price_index, log_price_index, available, appeal, quality, cum_weights, cat_brands,
-    venue_cum, venue_capacity,
-    # consumer columns (``reference`` is updated in place)
-    tier, loyal, reference, wallet, need_base, need_rate, quality_sensitivity, price_sensitivity,
-    deal_proneness, aware,
-    # per-category constants
-    storable, category_price,
-    # float32 parameters
-    gain_weight, loss_weight, loyalty_bonus, deal_weight, delay_per_hour, expected_delay_h,
-    outside_utility, need_weight, anticipation, reference_smoothing,
-    stockpile_rate,
-    # uniforms, one row per active consumer: category, venue, admission, pre-sale, logit,
-    # units, then the s consideration draws
-    uniforms,
-):
+def _pick_venue(cum, u):
+    """Index of the venue that the uniform ``u`` picks on one row of cumulative weights."""
+    n_venues = cum.shape[0]
+    target = u * cum[n_venues - 1]
+    pick = 0
+    for v in range(n_venues):
+        if cum[v] < target:
+            pick += 1
+    return min(pick, n_venues - 1)
+
+
+N_FIXED_UNIFORMS = 8  # per session: category, venue, admission, pre-sale, logit, units, overflow, pick-up
+
+
+@njit(cache=True)
+def shop_hour(idx, online, offer, shoppers, settings, now, uniforms):
     """Every session of the hour, from the active consumers (``idx``, sorted) to their decisions.
 
+    ``offer`` (OfferTables), ``shoppers`` (ShopperColumns), ``settings`` (ChoiceSettings)
+    and ``now`` (HourConditions) are named groups, so no call depends on argument order.
+    ``uniforms`` has one row per active consumer: category, venue, admission, pre-sale,
+    logit, units, overflow, pick-up, then the consideration draws.
+
     Returns, one entry per session (consumers with some need who were not turned away at
-    a full venue): consumer, category, venue (0 = online), pre-sale, brand (-1 = outside
-    option), units, unit price paid, discount depth, expected delivery delay, surplus;
-    and the number of visitors turned away.
+    a full venue, or were and went online): consumer, category, venue (0 = online),
+    pre-sale, brand (-1 = outside option), units, unit price paid, discount depth, expected
+    delivery delay, surplus, need relieved, picked up at a venue (an online order); visitors and visitors turned away, per venue.
     """
     k = idx.shape[0]
+    cat_brands = offer.cat_brands
     n_categories = cat_brands.shape[0]
     slots = cat_brands.shape[1]
-    n_venues = venue_capacity.shape[0]
-    presale_group = price.shape[0] - 1
-    s = uniforms.shape[1] - 6
+    n_venues = offer.venue_capacity.shape[0]
+    presale_group = offer.price.shape[0] - 1
+    s = uniforms.shape[1] - N_FIXED_UNIFORMS
     f32 = np.float32
-    growth = need_rate * f32(hour)
+    growth = shoppers.need_rate * f32(now.hour)
 
     # The active consumers' need, gathered first: a plain copy loop lets the CPU overlap the
     # memory reads, which matters when the population is much larger than the caches.
     need = np.empty((k, n_categories), dtype=np.float32)
     for i in range(k):
         for c in range(n_categories):
-            need[i, c] = need_base[idx[i], c] + growth[c]
+            need[i, c] = shoppers.need_base[idx[i], c] + growth[c]
 
     # Pass 1: category in proportion to positive need, then the venue (offline shoppers:
     # an open venue of their tier carrying the category, online if there is none).
@@ -177,40 +251,17 @@ def shop_hour(
                 c_pick = c + 1
         category[i] = c_pick
         if not online[i]:
-            cum = venue_cum[tier[idx[i]], c_pick]
-            v_total = cum[n_venues - 1]
-            if v_total > 0:
-                u = uniforms[i, 1] * v_total
-                pick = 0
-                for v in range(n_venues):
-                    if cum[v] < u:
-                        pick += 1
+            cum = offer.venue_cum[shoppers.tier[idx[i]], c_pick]
+            if cum[n_venues - 1] > 0:
+                pick = _pick_venue(cum, uniforms[i, 1])
                 venue[i] = pick + 1
                 visits[pick] += 1
-
-    # The consumer columns the choice reads, gathered the same way (per session, category).
-    loyal_s = np.empty(k, dtype=np.int64)
-    reference_s = np.empty(k, dtype=np.float32)
-    wallet_s = np.empty(k, dtype=np.float32)
-    qs_s = np.empty(k, dtype=np.float32)
-    ps_s = np.empty(k, dtype=np.float32)
-    dp_s = np.empty(k, dtype=np.float32)
-    aware_s = np.empty(k, dtype=np.bool_)
-    for i in range(k):
-        consumer, c = idx[i], max(category[i], 0)
-        loyal_s[i] = loyal[consumer, c]
-        reference_s[i] = reference[consumer, c]
-        wallet_s[i] = wallet[consumer]
-        qs_s[i] = quality_sensitivity[consumer]
-        ps_s[i] = price_sensitivity[consumer]
-        dp_s[i] = deal_proneness[consumer]
-        aware_s[i] = aware[consumer]
 
     # Venues over their hourly visit capacity turn a random share of visitors away.
     accept = np.ones(n_venues)
     for v in range(n_venues):
         if visits[v] > 0:
-            accept[v] = min(1.0, venue_capacity[v] / visits[v])
+            accept[v] = min(1.0, offer.venue_capacity[v] / visits[v])
 
     consumer_out = np.empty(k, dtype=np.int64)
     category_out = np.empty(k, dtype=np.int64)
@@ -222,11 +273,12 @@ def shop_hour(
     depth_out = np.zeros(k, dtype=np.float32)
     delay_out = np.zeros(k, dtype=np.float32)
     surplus_out = np.zeros(k, dtype=np.float64)
+    relief_out = np.zeros(k, dtype=np.float32)
+    pickup_out = np.zeros(k, dtype=np.bool_)
     options = np.empty(s + 1, dtype=np.int64)
     valid = np.empty(s + 1, dtype=np.bool_)
     utility = np.empty(s + 1, dtype=np.float32)
-    min_deal = f32(STOCKPILE_MIN_DISCOUNT)
-    turned_away = 0
+    turned_away = np.zeros(n_venues, dtype=np.int64)
     n = 0
 
     # Pass 2: admission, pre-sale, consideration set, logit choice, units, reference price.
@@ -234,21 +286,25 @@ def shop_hour(
         c = category[i]
         if c < 0:
             continue
-        if venue[i] > 0 and not uniforms[i, 2] < accept[venue[i] - 1]:
-            turned_away += 1
-            continue
         consumer = idx[i]
-        presale = presale_open and venue[i] == 0 and uniforms[i, 3] < presale_reach
-        g = presale_group if presale else venue[i]
-        loyal_brand = loyal_s[i]
+        shop_venue = venue[i]
+        if shop_venue > 0 and not uniforms[i, 2] < accept[shop_venue - 1]:
+            turned_away[shop_venue - 1] += 1
+            if not uniforms[i, 6] < offer.overflow_online[shop_venue - 1]:
+                continue
+            shop_venue = 0  # a full integrated venue sends its visitor online
+        presale = now.presale_open and shop_venue == 0 and uniforms[i, 3] < now.presale_reach
+        g = presale_group if presale else shop_venue
+        loyal_brand = np.int64(shoppers.loyal[consumer, c])
 
         # Consideration set: s draws by inverse CDF on the group's weights, plus the loyal
         # brand; padding, duplicates, unavailable and unaffordable options are dropped.
         row = g * n_categories + c
+        wallet = shoppers.wallet[consumer]
         for j in range(s):
             pos = 0
             for m in range(slots - 1):
-                if cum_weights[row, m] < uniforms[i, 6 + j]:
+                if offer.cum_weights[row, m] < uniforms[i, N_FIXED_UNIFORMS + j]:
                     pos += 1
             options[j] = cat_brands[c, pos]
         options[s] = loyal_brand
@@ -259,71 +315,99 @@ def shop_hour(
                     ok = False
             if ok:
                 b = options[j]
-                ok = available[g, b] and price[g, b] <= wallet_s[i]
+                ok = offer.available[g, b] and offer.price[g, b] <= wallet
             valid[j] = ok
 
-        # Utility: quality, service and rating, price, gain/loss against the reference
-        # price, loyalty, deal appeal, expected delivery delay.
-        ref = reference_s[i]
-        delay = expected_delay_h if venue[i] == 0 else f32(0.0)
-        qs, ps, dp = qs_s[i], ps_s[i], dp_s[i]
-        deal_appeal = deal_weight * dp
-        delay_cost = delay_per_hour * delay
+        # Utility: quality, service and rating, price, gain/loss of the discount against the
+        # discount this consumer remembers in the category (a brand's reference price is its
+        # regular price less that discount), loyalty, deal appeal, expected delivery delay.
+        ref = shoppers.ref_discount[consumer, c]
+        delay = now.expected_delay_h if shop_venue == 0 else f32(0.0)
+        qs = shoppers.quality_sensitivity[consumer]
+        ps = shoppers.price_sensitivity[consumer]
+        dp = shoppers.deal_proneness[consumer]
+        deal_appeal = settings.deal_weight * dp
+        delay_cost = settings.delay_per_hour * delay
         for j in range(s + 1):
             if not valid[j]:
                 utility[j] = -np.inf
                 continue
             b = options[j]
-            v = quality[b] * qs
-            v += appeal[b]
-            v -= log_price_index[g, b] * ps
-            gain = ref - price_index[g, b]
-            gain *= loss_weight if gain < 0 else gain_weight
-            v += gain
+            v = offer.quality[b] * qs
+            v += offer.appeal[b]
+            v -= offer.log_price_index[g, b] * ps
+            if settings.reference_prices:
+                gain = offer.discount[g, b] - ref
+                gain *= settings.loss_weight if gain < 0 else settings.gain_weight
+                v += gain
             if b == loyal_brand:
-                v += loyalty_bonus
-            v += discount[g, b] * deal_appeal
+                v += settings.loyalty_bonus
+            v += offer.discount[g, b] * deal_appeal
             v -= delay_cost
             utility[j] = v
 
         # Outside option: waiting is attractive while little of a unit is needed (log need,
-        # 0 at one full unit), more so for the aware when an announced festival is near.
-        need_c = min(max(need[i, c], f32(1e-3)), f32(NEED_CAP))
-        outside = outside_utility - need_weight * np.log(need_c)
-        if aware_s[i] and not presale:
-            outside += anticipation
+        # 0 at one full unit). Aware consumers whose need is not urgent also wait for a
+        # coming window; as an open window closes, waiting loses its appeal (urgency).
+        need_c = min(max(need[i, c], f32(1e-3)), settings.need_cap)
+        outside = settings.outside_utility - settings.need_weight * np.log(need_c)
+        base_outside = outside  # surplus is measured against buying nothing, not against waiting
+        if shoppers.aware[consumer] and not presale:
+            slack = f32(1.0) - need_c / settings.anticipation_need
+            if slack > 0:
+                outside += now.anticipation * slack
+            if shop_venue == 0:  # the online festival offer is the one that ends
+                outside -= now.urgency
 
         slot, logsum = logit_pick(utility, outside, uniforms[i, 4])
 
         if slot >= 0:
             b = options[slot]
-            paid, depth = price[g, b], discount[g, b]
+            paid, depth = offer.price[g, b], offer.discount[g, b]
             units = 1
-            if depth >= min_deal:  # stockpiling on a deal, as far as the wallet allows
-                lam = stockpile_rate * storable[c] * dp * depth
-                extra = poisson_inverse(lam, uniforms[i, 5])
-                affordable = np.floor(wallet_s[i] / max(paid, f32(1e-9)))
-                units = int(min(min(1 + extra, MAX_UNITS), affordable))
+            if settings.stockpile_rate > 0 and depth >= settings.stockpile_min_discount:
+                # stockpiling on a deal, as far as the wallet allows
+                lam = settings.stockpile_rate * offer.storable[c] * dp * depth
+                extra = poisson_inverse(lam, uniforms[i, 5], settings.max_units - 1)
+                affordable = np.floor(wallet / max(paid, f32(1e-9)))
+                units = int(min(min(1 + extra, settings.max_units), affordable))
+            # Online orders in a category an integrated venue nearby sells: some are picked up there.
+            if shop_venue == 0 and not presale and settings.pickup_share > 0:
+                pcum = offer.pickup_cum[shoppers.tier[consumer], c]
+                if pcum[n_venues - 1] > 0 and uniforms[i, 7] < settings.pickup_share:
+                    shop_venue = _pick_venue(pcum, uniforms[i, 7] / settings.pickup_share) + 1
+                    pickup_out[n] = True
+                    delay = f32(0.0)
+            # Need relieved: part of a deal's first unit is extra consumption (category
+            # expansion); what is bought beyond today's need, extra units included, is
+            # stored for later. Without stockpiling nothing is stored: it is used up now.
+            relief = f32(1.0) - min(settings.expansion_cap, settings.expansion * depth) + f32(units - 1)
+            if not settings.stockpiling:
+                relief = min(relief, max(need[i, c], f32(0.0)))
+            relief_out[n] = relief
             brand_out[n] = b
             units_out[n] = units
             paid_out[n] = paid
             depth_out[n] = depth
-            observed = np.float64(price_index[g, b])
-        else:  # the mean price index of the options seen, if any
+            observed = depth
+        else:  # the mean discount of the options seen, if any
             n_seen = 0
             seen = f32(0.0)
             for j in range(s + 1):
                 if valid[j]:
                     n_seen += 1
-                    seen += price_index[g, options[j]]
-            observed = seen / n_seen if n_seen > 0 else np.float64(ref)
-        reference[consumer, c] = ref + reference_smoothing * (observed - ref)
+                    seen += offer.discount[g, options[j]]
+            observed = seen / n_seen if n_seen > 0 else ref
+        if settings.reference_prices:  # a deal is memorable at once; regular prices win back slowly
+            speed = settings.reference_smoothing if observed > ref else settings.reference_recovery
+            shoppers.ref_discount[consumer, c] = ref + speed * (observed - ref)
         consumer_out[n] = consumer
         category_out[n] = c
-        venue_out[n] = venue[i]
+        venue_out[n] = shop_venue
         presale_out[n] = presale
         delay_out[n] = delay
-        surplus_out[n] = (logsum - outside) * category_price[c] / ps
+        surplus_out[n] = (logsum - base_outside) * offer.category_price[c] / ps
         n += 1
     return (consumer_out[:n], category_out[:n], venue_out[:n], presale_out[:n], brand_out[:n], units_out[:n],
-            paid_out[:n], depth_out[:n], delay_out[:n], surplus_out[:n], turned_away)
+            paid_out[:n], depth_out[:n], delay_out[:n], surplus_out[:n], relief_out[:n], pickup_out[:n], visits,
+            turned_away)

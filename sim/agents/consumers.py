@@ -19,13 +19,14 @@ import numpy as np
 
 from ..catalog import CATEGORIES, TIERS, category_array
 from ..params import Params
-from .consumer_kernels import MAX_UNITS, NEED_CAP, STOCKPILE_MIN_DISCOUNT, activate_hour, shop_hour  # noqa: F401 (constants re-exported)
+from .consumer_kernels import N_FIXED_UNIFORMS, ChoiceSettings, HourConditions, OfferTables, ShopperColumns, activate_hour, shop_hour
 
 if TYPE_CHECKING:
     from ..model import Double11Model
 
 HOURS_PER_WEEK = 168.0
-EXPECTED_QUALITY = 0.6    # quality consumers expect; below it returns and dissatisfaction rise
+EVERYDAY_DISCOUNT = 0.05  # brands' mean discount at the start (uniform 0-10%): what consumers first remember
+NEVER = np.iinfo(np.int32).max  # churned_until of a consumer who never comes back
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class Consumer:
     aware: bool
     need: dict[str, float]
     loyal_brand: dict[str, int]
-    reference_price: dict[str, float]
+    reference_discount: dict[str, float]
     satisfaction: float
     churned: bool
 
@@ -62,6 +63,10 @@ class Sessions:
     discount: np.ndarray      # discount depth of the chosen offer
     delay_h: np.ndarray       # expected delivery delay (online)
     surplus: np.ndarray       # money-metric consumer surplus of the session, yuan
+    relief: np.ndarray        # need the purchase relieves (units, less the extra consumption a deal brings)
+    pickup: np.ndarray        # bool: an online order picked up at venue ``venue`` (online price, no parcel)
+    visits: np.ndarray        # (offline venues,) visitors per venue this hour
+    turned_away: np.ndarray   # (offline venues,) visitors turned away by a full venue
 
     @property
     def bought(self) -> np.ndarray:
@@ -70,28 +75,16 @@ class Sessions:
 
 @dataclass
 class Offer:
-    """What the market shows this hour, as small per-(venue group, brand) tables.
+    """What the market shows this hour: the tables the choice reads, and the hour's rates."""
 
-    Groups: 0 = online, 1.. = offline venues, last = pre-sale offers. Tables are computed
-    once per hour so the per-session work is gathers, not recomputation.
-    """
-
-    discount: np.ndarray       # (groups, brands) discount depth off list price
-    price: np.ndarray          # (groups, brands) unit price, yuan
-    price_index: np.ndarray    # (groups, brands) price / the category's typical price
-    log_price_index: np.ndarray
-    available: np.ndarray      # (groups, brands) bool: carried there and in stock
-    appeal: np.ndarray         # (brands,) service and rating part of utility
-    quality: np.ndarray        # (brands,)
-    cum_weights: np.ndarray    # (groups x categories, max brands) cumulative sampling weights
-    cat_brands: np.ndarray     # (categories, max brands) brand indices, -1 padded
+    tables: OfferTables
     online_rate: float         # session rate of a fully online consumer this hour
     offline_rate: float        # session rate of a fully offline consumer this hour
-    venue_cum: np.ndarray      # (tiers, categories, offline venues) cumulative choice weights
-    venue_capacity: np.ndarray # (offline venues,) simulated visits per hour
-    anticipation: float        # utility of waiting for an announced festival (0 if none)
     presale: bool              # deposits are being taken this hour
     expected_delay_h: float
+    anticipation: float        # utility of waiting for the coming window at zero need (0 if none)
+    urgency: float             # utility of buying before the open window closes (0 if none)
+    urgency_activity: float    # extra session rate of aware consumers near a close (0 if none)
 
 
 class ConsumerPopulation(mesa.Agent):
@@ -103,16 +96,19 @@ class ConsumerPopulation(mesa.Agent):
         n, n_cat = cp.n, len(CATEGORIES)
         self.n = n
         self.params = cp
+        self.experience_params = params.experience
+        self.mechanisms = params.mechanisms
         self.draws = draws  # the hourly decisions' stream, apart from the population's
         self.tier = rng.choice(len(TIERS), size=n, p=np.asarray(cp.tier_shares)).astype(np.int8)
-        self.weekly_budget = (cp.weekly_budget * rng.lognormal(-cp.budget_sigma**2 / 2, cp.budget_sigma, n)).astype(np.float32)
+        # Tiers differ in budget; the ratios are normalised so the mean budget stays weekly_budget.
+        tier_budget = np.asarray(cp.tier_budget) / float(np.dot(cp.tier_budget, cp.tier_shares))
+        budget_draw = rng.lognormal(-cp.budget_sigma**2 / 2, cp.budget_sigma, n)
+        self.weekly_budget = (cp.weekly_budget * tier_budget[self.tier] * budget_draw).astype(np.float32)
         self.wallet = (self.weekly_budget * rng.uniform(1.0, 5.0, n)).astype(np.float32)
         self.price_sensitivity = (cp.price_sensitivity * rng.lognormal(-0.08, 0.4, n)).astype(np.float32)
         self.quality_sensitivity = (cp.quality_sensitivity * rng.lognormal(-0.08, 0.4, n)).astype(np.float32)
         self.deal_proneness = _beta_with_mean(rng, cp.deal_proneness, 4.0, n).astype(np.float32)
-        rural = self.tier == TIERS.index("rural")
-        pref_mean = np.where(rural, cp.online_preference * 0.8, cp.online_preference)
-        self.online_preference = _beta_with_mean(rng, pref_mean, 6.0, n).astype(np.float32)
+        self.online_preference = _beta_with_mean(rng, tier_online_preference(cp)[self.tier], 6.0, n).astype(np.float32)
         self.aware = rng.random(n) < cp.festival_awareness
         self.need_rate = (category_array("need_per_week") / HOURS_PER_WEEK).astype(np.float32)
         # In a steady state a consumer is anywhere between two purchases of one unit.
@@ -121,13 +117,29 @@ class ConsumerPopulation(mesa.Agent):
         self.need_base = rng.uniform(0.0, 1.2, (n, n_cat)).astype(np.float32)
         self.last_hour = np.zeros(n, dtype=np.int32)  # when the wallet was last brought up to date
         self.loyal = np.full((n, n_cat), -1, dtype=np.int16)
-        self.reference = np.full((n, n_cat), 0.95, dtype=np.float32)
+        # The discount off a brand's regular price that the consumer remembers seeing in the
+        # category: a brand's reference price is its own regular price less this, so a premium
+        # brand at its regular price is no loss, while deep festival prices lower it for a while.
+        self.ref_discount = np.full((n, n_cat), EVERYDAY_DISCOUNT, dtype=np.float32)
         self.satisfaction = np.full(n, 0.7, dtype=np.float32)
-        self.churned = np.zeros(n, dtype=bool)
-        self.turned_away = 0
+        self.churned_until = np.zeros(n, dtype=np.int32)  # shops again from this hour (0: never churned)
+        self.churn_events = 0
         self.category_price = category_array("price")
         self.return_base = category_array("return_base")
         self.storable = category_array("storable")
+        self.settings = ChoiceSettings(
+            gain_weight=np.float32(cp.reference_weight), loss_weight=np.float32(cp.reference_weight * cp.loss_aversion),
+            loyalty_bonus=np.float32(cp.loyalty_bonus), deal_weight=np.float32(cp.deal_weight),
+            delay_per_hour=np.float32(cp.delay_aversion / 24.0), outside_utility=np.float32(cp.outside_utility),
+            need_weight=np.float32(cp.need_weight), need_cap=np.float32(cp.need_cap),
+            anticipation_need=np.float32(cp.anticipation_need), reference_smoothing=np.float32(cp.reference_smoothing),
+            reference_recovery=np.float32(cp.reference_recovery),
+            stockpile_rate=float(cp.stockpile_rate if params.mechanisms.stockpiling else 0.0),
+            stockpile_min_discount=np.float32(cp.stockpile_min_discount), max_units=int(cp.max_units),
+            pickup_share=float(params.venues.pickup_share if params.mechanisms.offline_integration else 0.0),
+            expansion=np.float32(cp.expansion), expansion_cap=np.float32(cp.expansion_cap), stockpiling=bool(params.mechanisms.stockpiling),
+            reference_prices=bool(params.mechanisms.reference_prices),
+        )
 
     def seed_loyalty(self, cat_brands: np.ndarray, brand_size: np.ndarray, rng: np.random.Generator) -> None:
         """Start with some consumers loyal to a brand per category, more often to big ones."""
@@ -151,8 +163,8 @@ class ConsumerPopulation(mesa.Agent):
             deal_proneness=float(self.deal_proneness[i]), online_preference=float(self.online_preference[i]),
             aware=bool(self.aware[i]), need=dict(zip(names, map(float, need))),
             loyal_brand=dict(zip(names, map(int, self.loyal[i]))),
-            reference_price=dict(zip(names, map(float, self.reference[i]))),
-            satisfaction=float(self.satisfaction[i]), churned=bool(self.churned[i]),
+            reference_discount=dict(zip(names, map(float, self.ref_discount[i]))),
+            satisfaction=float(self.satisfaction[i]), churned=bool(self.churned_until[i] > self.model.hour),
         )
 
     # --- activity -------------------------------------------------------------------
@@ -162,22 +174,27 @@ class ConsumerPopulation(mesa.Agent):
         cap = budget * np.float32(self.params.savings_cap_weeks)
         return np.minimum(cap, np.maximum(self.wallet[idx], 0) + budget * elapsed / np.float32(HOURS_PER_WEEK))
 
+    @property
+    def churned(self) -> np.ndarray:
+        """Consumers who have churned and not (yet) come back."""
+        return self.churned_until > self.model.hour
+
     def activate(self, offer: Offer) -> tuple[np.ndarray, np.ndarray]:
         """Draw this hour's sessions by thinning: candidates at the highest rate, kept in proportion.
 
         Returns the active consumers (sorted) and whether each shops online.
         """
+        cp, f32 = self.params, np.float32
         lam_on, lam_off = offer.online_rate, offer.offline_rate
-        lam_max = 1.5 * max(lam_on, lam_off)  # satisfaction factor is at most 1.5
+        lam_max = (cp.activity_floor + 1.0) * (1.0 + offer.urgency_activity) * max(lam_on, lam_off)  # satisfaction <= 1
         if lam_max <= 0:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=bool)
         candidates = bernoulli_indices(self.draws, self.n, min(lam_max, 1.0))
         uniforms = self.draws.random((candidates.size, 2))  # thinning, online or offline
-        f32 = np.float32
-        return activate_hour(candidates, uniforms, f32(lam_on), f32(lam_off), float(lam_max),
-                             self.online_preference, self.satisfaction, self.churned,
+        return activate_hour(candidates, uniforms, f32(lam_on), f32(lam_off), float(lam_max), f32(offer.urgency_activity),
+                             f32(cp.activity_floor), self.online_preference, self.satisfaction, self.churned_until, self.aware,
                              self.wallet, self.weekly_budget, self.last_hour, int(self.model.hour),
-                             f32(self.params.savings_cap_weeks), f32(HOURS_PER_WEEK))
+                             f32(cp.savings_cap_weeks), f32(HOURS_PER_WEEK))
 
     def need_now(self, idx: np.ndarray) -> np.ndarray:
         """Units needed now, per consumer and category."""
@@ -190,26 +207,22 @@ class ConsumerPopulation(mesa.Agent):
         The uniforms are drawn here from the population's stream, one block per hour in a
         fixed layout; the per-session loop is the compiled ``consumer_kernels.shop_hour``.
         """
-        cp, f32 = self.params, np.float32
-        uniforms = self.draws.random((idx.size, 6 + cp.consideration_size))
-        *decided, self.turned_away = shop_hour(
-            idx, online, int(self.model.hour), bool(offer.presale), float(self.model.params.festival.presale_reach),
-            offer.price, offer.discount, offer.price_index, offer.log_price_index, offer.available,
-            offer.appeal, offer.quality, offer.cum_weights, offer.cat_brands, offer.venue_cum, offer.venue_capacity,
-            self.tier, self.loyal, self.reference, self.wallet, self.need_base, self.need_rate,
+        uniforms = self.draws.random((idx.size, N_FIXED_UNIFORMS + self.params.consideration_size))
+        shoppers = ShopperColumns(
+            self.tier, self.loyal, self.ref_discount, self.wallet, self.need_base, self.need_rate,
             self.quality_sensitivity, self.price_sensitivity, self.deal_proneness, self.aware,
-            self.storable, self.category_price,
-            f32(cp.reference_weight), f32(cp.reference_weight * cp.loss_aversion), f32(cp.loyalty_bonus),
-            f32(cp.deal_weight), f32(cp.delay_aversion / 24.0), f32(offer.expected_delay_h),
-            f32(cp.outside_utility), f32(cp.need_weight), f32(offer.anticipation), f32(cp.reference_smoothing),
-            float(cp.stockpile_rate),
-            uniforms,
         )
-        return Sessions(*decided)
+        now = HourConditions(
+            hour=int(self.model.hour), presale_open=bool(offer.presale),
+            presale_reach=float(self.model.params.festival.presale_reach),
+            expected_delay_h=np.float32(offer.expected_delay_h), anticipation=np.float32(offer.anticipation),
+            urgency=np.float32(offer.urgency),
+        )
+        return Sessions(*shop_hour(idx, online, offer.tables, shoppers, self.settings, now, uniforms))
 
     # --- experience -----------------------------------------------------------------
-    def commit(self, idx: np.ndarray, category: np.ndarray, units: np.ndarray, spend: np.ndarray, unique: bool = False) -> None:
-        """A purchase or pre-order: need falls by the units, the wallet by the money.
+    def commit(self, idx: np.ndarray, category: np.ndarray, relief: np.ndarray, spend: np.ndarray, unique: bool = False) -> None:
+        """A purchase or pre-order: need falls by the need it relieves, the wallet by the money.
 
         ``unique``: each consumer appears once (one session per consumer-hour), so a plain
         fancy-index update equals the (slower) unbuffered ``ufunc.at``.
@@ -217,26 +230,37 @@ class ConsumerPopulation(mesa.Agent):
         if unique:
             cell = idx * self.need_base.shape[1] + category
             flat = self.need_base.reshape(-1)
-            flat[cell] = flat[cell] - units.astype(np.float32)
+            flat[cell] = flat[cell] - relief.astype(np.float32)
             self.wallet[idx] = self.wallet[idx] - spend.astype(np.float32)
             return
-        np.subtract.at(self.need_base, (idx, category), units.astype(np.float32))
+        np.subtract.at(self.need_base, (idx, category), relief.astype(np.float32))
         np.subtract.at(self.wallet, idx, spend.astype(np.float32))
 
     def experience(self, idx: np.ndarray, category: np.ndarray, brand: np.ndarray, outcome: np.ndarray) -> None:
-        """Satisfaction follows outcomes; good ones build loyalty, bad ones break it and may churn."""
+        """Satisfaction follows outcomes; good ones build loyalty, bad ones break it and may churn.
+
+        A churned consumer stops shopping until a return hour drawn now (``winback_per_week``).
+        """
         cp = self.params
         sat = self.satisfaction
         np.add.at(sat, idx, (cp.satisfaction_speed * (outcome - sat[idx])).astype(np.float32))
         loyal = self.loyal[idx, category]
-        self.loyal[idx, category] = np.where(outcome > 0.6, brand, np.where((outcome < 0.4) & (loyal == brand), -1, loyal))
-        at_risk = (sat[idx] < cp.churn_threshold) & (outcome < 0.4)
-        churn = at_risk & (self.draws.random(idx.size) < cp.churn_probability)
-        self.churned[idx[churn]] = True
+        bad = outcome < cp.disloyalty_outcome
+        self.loyal[idx, category] = np.where(outcome > cp.loyalty_outcome, brand, np.where(bad & (loyal == brand), -1, loyal))
+        at_risk = (sat[idx] < cp.churn_threshold) & bad & (self.churned_until[idx] <= self.model.hour)
+        churn = np.unique(idx[at_risk & (self.draws.random(idx.size) < cp.churn_probability)])
+        if churn.size:
+            self.churn_events += churn.size
+            hours = _hours_until_winback(self.draws, churn.size, cp.winback_per_week)
+            self.churned_until[churn] = np.minimum(self.model.hour + 1 + hours, NEVER).astype(np.int32)
+            sat[churn] = np.float32(0.5)  # one who comes back starts over, neither pleased nor displeased
 
-    def return_probability(self, category: np.ndarray, quality: np.ndarray, units: np.ndarray, online: np.ndarray) -> np.ndarray:
-        base = self.return_base[category] * np.where(online, 1.0, 0.3)
-        p = base * (1 + 2 * np.maximum(0.0, EXPECTED_QUALITY - quality)) * (1 + 0.3 * (units - 1))
+    def return_probability(self, category: np.ndarray, quality: np.ndarray, units: np.ndarray, online: np.ndarray,
+                           delay_h: np.ndarray) -> np.ndarray:
+        ep = self.experience_params
+        base = self.return_base[category] * np.where(online, 1.0, ep.offline_return_factor)
+        p = (base * (1 + ep.return_quality_slope * np.maximum(0.0, ep.expected_quality - quality))
+             * (1 + ep.return_units_slope * (units - 1)) * (1 + ep.return_delay_slope * delay_h / 24.0))
         return np.minimum(p, 0.9)
 
     def step(self) -> None:
@@ -257,6 +281,18 @@ def bernoulli_indices(rng: np.random.Generator, n: int, p: float) -> np.ndarray:
         more = np.cumsum(rng.geometric(p, int(np.sqrt(expected) + 16))) + positions[-1]
         positions = np.concatenate([positions, more])
     return positions[positions < n]
+
+
+def tier_online_preference(cp) -> np.ndarray:
+    """Mean online preference per tier: rural consumers lean offline."""
+    return np.array([cp.online_preference, cp.online_preference, min(cp.online_preference * cp.rural_online_factor, 1.0)])
+
+
+def _hours_until_winback(rng: np.random.Generator, n: int, per_week: float) -> np.ndarray:
+    """Hours a churned consumer stays away: geometric in weeks at ``per_week`` (never if 0)."""
+    if per_week <= 0:
+        return np.full(n, NEVER, dtype=np.int64)
+    return (rng.exponential(HOURS_PER_WEEK / -np.log1p(-min(per_week, 1 - 1e-12)), n)).astype(np.int64)
 
 
 def _beta_with_mean(rng: np.random.Generator, mean: np.ndarray | float, concentration: float, n: int) -> np.ndarray:

@@ -73,10 +73,31 @@ class Platform(mesa.Agent):
         self.subsidy_cost = 0.0
         self.commission = 0.0
 
+    @property
+    def ranks_by_gmv(self) -> bool:
+        return "gmv_rank" in self.policies or not self.policies & RANKINGS  # gmv_rank is the default ranking
+
+    def ad_elasticity(self, brand: int) -> float:
+        """Relative exposure a brand gains per yuan of daily ads (0 where the ranking ignores ads)."""
+        if not self.ranks_by_gmv:
+            return 0.0
+        book, st = self.model.brand_book, self.settings
+        score = book.recent_gmv[brand] + st.ad_weight * book.ad_spend[brand]
+        return st.gmv_rank_exponent * st.ad_weight / max(score, 1e-9) * (1.0 - self.exposure[brand])
+
+    def service_elasticity(self, brand: int) -> float:
+        """Relative sales a brand gains per unit of service: buyers value it, and quality_feedback
+        ranks by it (directly and through the ratings it earns)."""
+        params = self.model.params
+        per_unit = params.consumers.service_weight
+        if "quality_feedback" in self.policies:
+            per_unit += self.settings.quality_strength * (0.5 + params.experience.service_weight)
+        return per_unit * (1.0 - self.exposure[brand])
+
     def allocation_weights(self) -> np.ndarray:
         book = self.model.brand_book
         weights = np.ones(book.n)
-        if "gmv_rank" in self.policies or not self.policies & RANKINGS:  # gmv_rank is the default ranking
+        if self.ranks_by_gmv:
             weights *= gmv_rank_weights(book, self.settings.ad_weight, self.settings.gmv_rank_exponent)
         if "quality_feedback" in self.policies:
             weights *= quality_feedback_weights(book, self.settings.quality_strength)

@@ -1,7 +1,7 @@
 """Venue agents: the online store with its order and logistics queues, and offline venues.
 
-Queues are FIFO lists of cohorts ``[created_hour, orders]``: orders of one hour travel
-together, so the delay each cohort waited is exact without tracking single orders.
+Queues are FIFO lists of cohorts (the online orders of one hour): each order leaves with
+the wait it really had, and is experienced then.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import numpy as np
 from ..catalog import CATEGORY_INDEX, ONLINE, VenueType
 
 if TYPE_CHECKING:
+    from ..fulfilment import Requests
     from ..model import Double11Model
 
 
@@ -29,8 +30,8 @@ class Venue(mesa.Agent):
         self.capacity = capacity          # simulated visits per hour
         self.integration = integration    # 0-1: online coupons honoured offline
         self.is_open = False
-        self.visits = 0.0
-        self.turned_away = 0.0
+        self.visits = 0.0         # simulated visits since the season started
+        self.turned_away = 0.0    # of which turned away because the venue was full
 
     def category_pull(self) -> np.ndarray:
         pull = np.zeros(len(CATEGORY_INDEX))
@@ -48,8 +49,29 @@ class Venue(mesa.Agent):
         self.is_open = open_now
 
 
+class Cohort:
+    """The online orders of one hour, in the (random) order they leave the queues."""
+
+    __slots__ = ("created", "orders", "dispatched")
+
+    def __init__(self, created: int, orders: "Requests"):
+        self.created = created
+        self.orders = orders
+        self.dispatched = 0.0  # orders of this cohort dispatched so far (capacity is fractional)
+
+    def next(self, n: float) -> "Requests":
+        """The next ``n`` orders to leave; rounding makes a fully drained cohort leave whole."""
+        lo = int(round(self.dispatched))
+        self.dispatched += n
+        return self.orders.take(np.arange(lo, min(int(round(self.dispatched)), self.orders.size)))
+
+
 class OnlineVenue(mesa.Agent):
-    """``tmall_online``: orders queue for processing, then for logistics dispatch."""
+    """``tmall_online``: orders queue for processing, then for logistics dispatch.
+
+    Queue entries are ``[cohort, orders]``: FIFO at both stages, so the orders of a cohort
+    leave logistics in the order they entered, and each is experienced with its own wait.
+    """
 
     kind = ONLINE
 
@@ -57,8 +79,8 @@ class OnlineVenue(mesa.Agent):
         super().__init__(model)
         self.order_capacity = order_capacity
         self.logistics_capacity = logistics_capacity_per_hour
-        self.processing: deque[list[float]] = deque()
-        self.logistics: deque[list[float]] = deque()
+        self.processing: deque[list] = deque()
+        self.logistics: deque[list] = deque()
         self.processing_backlog = 0.0
         self.logistics_backlog = 0.0
         self.created = 0.0
@@ -66,6 +88,9 @@ class OnlineVenue(mesa.Agent):
         self.dispatched_this_hour = 0.0
         # Orders dispatched by hours waited: index = hours in queues, value = orders.
         self.delay_histogram = np.zeros(model.calendar.n_hours + 1)
+        # Total hours waited and orders, by the hour the orders were created (cohort delays).
+        self.wait_by_created = np.zeros(model.calendar.n_hours)
+        self.orders_by_created = np.zeros(model.calendar.n_hours)
 
     def expected_delay_hours(self) -> float:
         """Wait a new order can expect: the slower of the two FIFO stages ahead of it."""
@@ -74,42 +99,50 @@ class OnlineVenue(mesa.Agent):
             (self.processing_backlog + self.logistics_backlog) / self.logistics_capacity,
         )
 
-    def accept(self, orders: float) -> None:
-        if orders > 0:
-            self.processing.append([self.model.hour, orders])
-            self.processing_backlog += orders
-            self.created += orders
+    def accept(self, orders: "Requests", rng: np.random.Generator) -> None:
+        if orders.size > 0:
+            cohort = Cohort(self.model.hour, orders.take(rng.permutation(orders.size)))
+            self.processing.append([cohort, float(orders.size)])
+            self.processing_backlog += orders.size
+            self.created += orders.size
+            self.orders_by_created[self.model.hour] += orders.size
 
     def step(self) -> None:
-        """Process this hour's capacity at each stage, oldest cohorts first."""
+        """Process this hour's capacity at each stage, oldest cohorts first; deliver what ships."""
         moved = _drain(self.processing, self.order_capacity)
         self.processing_backlog -= sum(n for _, n in moved)
-        for cohort in moved:
-            self.logistics.append(cohort)
-            self.logistics_backlog += cohort[1]
+        for entry in moved:
+            self.logistics.append(entry)
+            self.logistics_backlog += entry[1]
         shipped = _drain(self.logistics, self.logistics_capacity)
         self.dispatched_this_hour = sum(n for _, n in shipped)
         self.logistics_backlog -= self.dispatched_this_hour
         self.dispatched += self.dispatched_this_hour
-        for created, n in shipped:
-            self.delay_histogram[self.model.hour - int(created)] += n
+        hour = self.model.hour
+        for cohort, n in shipped:
+            wait = hour - cohort.created
+            self.delay_histogram[wait] += n
+            self.wait_by_created[cohort.created] += wait * n
+            self.model.fulfilment.deliver(cohort.next(n), wait)
 
     def censor_queued(self) -> None:
         """At season end, count orders still queued with the wait they have had so far."""
         for queue in (self.processing, self.logistics):
-            for created, n in queue:
-                self.delay_histogram[self.model.hour - int(created)] += n
+            for cohort, n in queue:
+                wait = self.model.hour - cohort.created
+                self.delay_histogram[wait] += n
+                self.wait_by_created[cohort.created] += wait * n
 
 
-def _drain(queue: deque[list[float]], capacity: float) -> list[list[float]]:
-    """Take up to ``capacity`` orders from the front of a cohort queue."""
-    taken: list[list[float]] = []
+def _drain(queue: deque[list], capacity: float) -> list[list]:
+    """Take up to ``capacity`` orders from the front of a queue of ``[cohort, orders]``."""
+    taken: list[list] = []
     while queue and capacity > 1e-12:
-        cohort = queue[0]
-        n = min(cohort[1], capacity)
-        taken.append([cohort[0], n])
+        entry = queue[0]
+        n = min(entry[1], capacity)
+        taken.append([entry[0], n])
         capacity -= n
-        cohort[1] -= n
-        if cohort[1] <= 1e-12:
+        entry[1] -= n
+        if entry[1] <= 1e-12:
             queue.popleft()
     return taken

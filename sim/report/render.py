@@ -62,6 +62,7 @@ def build_blocks(ctx: ReportContext, runs: pd.DataFrame, comparison: pd.DataFram
         return blocks + _failures(ctx)
 
     heads = headlines(comparison, meta)
+    blocks += _unsettled_warning(done)
     blocks.append(Block("h2", "The answers"))
     blocks.append(Block("p", _lead_paragraph(heads, ctx.reference, comparison)))
     blocks.append(Block("table", header=HEADLINE_COLUMNS, items=[h.cells() for h in heads]))
@@ -88,6 +89,24 @@ def build_blocks(ctx: ReportContext, runs: pd.DataFrame, comparison: pd.DataFram
     blocks += [Block("h2", "Reproduce"), Block("p", f"`{ctx.command}` — resolved parameters, seeds and versions are in "
                                                     "manifest.json; every run is a row of runs.csv.")]
     return blocks
+
+
+SETTLED_GAP = 0.02  # the festival's after-effects have settled when the last week is this close to no festival
+
+
+def _unsettled_warning(runs: pd.DataFrame) -> list[Block]:
+    """Warn when a festival's after-effects have not settled by the season's end: then the
+    incremental GMV still depends on where the season happens to stop."""
+    if "final_week_gap" not in runs:
+        return []
+    gaps = runs.groupby("arm")["final_week_gap"].mean().abs()
+    late = gaps[gaps > SETTLED_GAP]
+    if late.empty:
+        return []
+    arms = ", ".join(f"{arm} ({gap:.1%})" for arm, gap in late.items())
+    return [Block("p", f"**Warning:** the season ends before the festival's after-effects settle: the last week's "
+                       f"GMV is still more than {SETTLED_GAP:.0%} away from no festival for {arms}. Incremental GMV "
+                       f"would change with a later `season.end`.")]
 
 
 def _lead_paragraph(heads: list, reference: str, comparison: pd.DataFrame) -> str:
