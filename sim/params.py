@@ -52,17 +52,17 @@ class Consumers(_Section):
     initial_loyalty: float = _f(0.4, "fraction", "share of consumers loyal to a brand per category at the start", ge=0, le=1)
     consideration_size: int = _f(4, "brands", "brands considered per session besides the loyal one", ge=1, le=12)
     loss_aversion: float = _f(2.25, "ratio", "weight of price losses vs gains against the reference price", ge=1)
-    reference_weight: float = _f(3.0, "utility", "weight of the gain/loss against the reference price", ge=0)
+    reference_weight: float = _f(2.5, "utility", "weight of the gain/loss against the reference price", ge=0)
     reference_smoothing: float = _f(0.5, "fraction", "speed at which a deeper discount seen becomes the remembered one (deals are memorable)", gt=0, le=1)
-    reference_recovery: float = _f(0.03, "fraction", "speed at which a shallower discount seen becomes the remembered one (per session)", gt=0, le=1)
+    reference_recovery: float = _f(0.05, "fraction", "speed at which a shallower discount seen becomes the remembered one (per session)", gt=0, le=1)
     anticipation_days: float = _f(12.0, "days", "how long before a festival window aware consumers start to wait for it", ge=0)
     anticipation_strength: float = _f(10.0, "utility/discount", "pull of waiting for an announced window, per unit of its discount, at its opening", ge=0)
     anticipation_need: float = _f(2.0, "units", "need at which a purchase is too urgent to wait for a festival window", gt=0)
     festival_awareness: float = _f(0.85, "fraction", "share of consumers who know the festival calendar", ge=0, le=1)
-    urgency_strength: float = _f(1.5, "utility", "pull to buy now as a window's close nears, for aware consumers with unmet need", ge=0)
-    urgency_activity: float = _f(1.0, "multiplier", "extra sessions of aware consumers in a window's last hours (checking carts)", ge=0)
-    urgency_hours: float = _f(2.0, "hours", "decay time of deadline urgency before a window closes", gt=0)
-    stockpile_rate: float = _f(12.0, "units/discount", "extra units bought per unit of discount by a fully deal-prone consumer", ge=0)
+    urgency_strength: float = _f(2.5, "utility", "pull to buy now as a window's close nears, for aware consumers with unmet need", ge=0)
+    urgency_activity: float = _f(2.0, "multiplier", "extra sessions of aware consumers in a window's last hours (checking carts)", ge=0)
+    urgency_hours: float = _f(1.0, "hours", "decay time of deadline urgency before a window closes", gt=0)
+    stockpile_rate: float = _f(4.0, "units/discount", "extra units bought per unit of discount by a fully deal-prone consumer", ge=0)
     stockpile_min_discount: float = _f(0.1, "fraction", "smallest discount that makes deal-prone consumers stockpile", ge=0, le=1)
     max_units: int = _f(6, "units", "most units one purchase takes, stockpiling included", ge=1, le=50)
     need_cap: float = _f(3.0, "units", "need beyond which more need adds no purchase pressure", gt=0)
@@ -168,7 +168,7 @@ class Mechanisms(_Section):
 
 class Season(_Section):
     start: dt.date = _f(dt.date(2026, 10, 15), "date", "first day of the simulated season")
-    end: dt.date = _f(dt.date(2026, 11, 30), "date", "last day of the simulated season (inclusive)")
+    end: dt.date = _f(dt.date(2026, 12, 31), "date", "last day of the simulated season (inclusive)")
     warmup_days: int = _f(14, "days", "days simulated before the season, unrecorded, so it starts from a settled market", ge=0, le=365)
 
     @model_validator(mode="after")
@@ -181,7 +181,7 @@ class Season(_Section):
 class Festival(_Section):
     format: str = _f("single_day", "name", f"festival format: one of {', '.join(FORMATS)}")
     discount: float = _f(0.3, "fraction", "festival discount depth off list price", ge=0, lt=1)
-    pull: float = _f(2.5, "multiplier", "activity multiplier inside a festival window", ge=1)
+    pull: float = _f(3.5, "multiplier", "activity multiplier inside a festival window", ge=1)
     opening_burst: float = _f(4.0, "multiplier", "extra activity in a window's first hour (midnight rush)", ge=1)
     presale_reach: float = _f(0.06, "fraction", "share of sessions during a deposit period that see pre-sale offers", ge=0, le=1)
     deposit_share: float = _f(0.1, "fraction", "deposit paid at pre-order, as a share of the price", gt=0, le=1)
@@ -221,7 +221,7 @@ class Platform(_Section):
 
 
 class Logistics(_Section):
-    capacity_per_day: float = _f(1.2e8, "parcels/day", "parcels the logistics network dispatches per day (real scale)", gt=0)
+    capacity_per_day: float = _f(3.0e8, "parcels/day", "parcels the logistics network dispatches per day (real scale)", gt=0)
     transit_hours: float = _f(48.0, "hours", "transit time of a dispatched parcel, without congestion", ge=0)
 
 

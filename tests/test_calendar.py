@@ -49,9 +49,11 @@ def test_calendar_arrays_follow_the_format():
     assert (cal.window == 0).sum() == 24 and cal.window[open_] == 0
     assert cal.discount[open_] == pytest.approx(0.3)
     assert cal.festival_period == (open_, open_ + 24)
-    # opening burst and a deadline spike: first and last hour beat the middle of the window
+    # the opening burst; deadline urgency is the consumers' (not a calendar spike)
     fa = cal.festival_activity[open_ : open_ + 24]
-    assert fa[0] > fa[12] and fa[-1] > fa[12] and fa.min() >= 3.0
+    assert fa[0] > fa[12] and fa[-1] == fa[12] and fa.min() >= 2.5
+    assert cal.hours_to_close[open_ + 23] == 0 and cal.hours_to_close[open_] == 23 and np.isinf(cal.hours_to_close[open_ - 1])
+    assert cal.upcoming_discount[open_ - 5] == pytest.approx(0.3) and cal.upcoming_discount[open_ + 30] == 0
     assert (cal.deposit_for == 0).sum() == open_ - hour_of(dt.date(2026, 10, 21))
     assert cal.hours_to_open[open_ - 5] == 5 and np.isinf(cal.hours_to_open[open_ + 30])
     assert cal.weekday[0] == START.weekday()

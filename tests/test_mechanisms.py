@@ -27,7 +27,16 @@ def lower_bound(x: np.ndarray) -> float:
     return x.mean() - stats.t.ppf(0.95, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))
 
 
-@pytest.mark.parametrize("ablation", ABLATIONS, ids=lambda a: "+".join(a.cause) + ": " + a.fact)
+def _case(ablation):
+    if ablation.cause == ("stockpiling", "reference_prices"):
+        # Known gap, kept visible: the slump in the week after comes mostly from purchases the
+        # festival's traffic pulls forward by days; stockpiling and reference prices add to it
+        # but do not make up half of it (see docs/ablations.md). strict: a pass must be noticed.
+        return pytest.param(ablation, marks=pytest.mark.xfail(strict=True, reason="slump is mostly pulled-forward purchases"))
+    return ablation
+
+
+@pytest.mark.parametrize("ablation", [_case(a) for a in ABLATIONS], ids=lambda a: "+".join(a.cause) + ": " + a.fact)
 def test_switching_the_cause_off_removes_at_least_half_and_an_unrelated_switch_does_not(runs, ablation):
     on, off, unrelated = effects(ablation, runs)
     assert lower_bound(on) > 0, f"no effect to explain: {on.mean():.4f}"
