@@ -133,7 +133,8 @@ class Double11Model(mesa.Model):
         discount[0] = np.maximum(book.discount, festival) + self.platform.subsidy_rate
         for v, venue in enumerate(self.venues, start=1):
             discount[v] = np.maximum(book.discount, venue.integration * festival)
-        discount[-1] = np.maximum(book.discount, fp.discount * book.participation) + self.platform.presale_subsidy_rate
+        presale = cal.presale_discount(h, fp.discount) * book.participation  # the promised window's price
+        discount[-1] = np.maximum(book.discount, presale) + self.platform.presale_subsidy_rate
         discount = np.minimum(discount, MAX_DISCOUNT)
         price = book.list_price * (1 - discount)
         price_index = price / self._category_price[book.category]
@@ -164,7 +165,7 @@ class Double11Model(mesa.Model):
             online_rate=base * cal.festival_activity[h],
             offline_rate=base * offline_boost if open_now.any() else 0.0,
             venue_cum=venue_cum, venue_capacity=np.array([v.capacity for v in self.venues]),
-            anticipation=cp.anticipation_strength * fp.discount if waiting else 0.0,
+            anticipation=cp.anticipation_strength * cal.next_discount(h) if waiting else 0.0,
             presale=bool(cal.deposit_for[h] >= 0),
             expected_delay_h=self.online.expected_delay_hours(),
         )

@@ -6,13 +6,17 @@ import numpy as np
 import pytest
 
 from sim.calendar import DIURNAL, build_calendar, festival_windows
-from sim.params import build_params
+from sim.params import ParameterError, build_params
 
-START, END = dt.date(2026, 10, 15), dt.date(2026, 11, 30)
+START = dt.date(2026, 10, 15)
 
 
 def hour_of(day: dt.date, hour: int = 0) -> int:
     return (day - START).days * 24 + hour
+
+
+def windows_of(fmt: str):
+    return festival_windows(build_params({"festival.format": fmt}).festival, START.year, START)
 
 
 def test_diurnal_profile_has_mean_one_and_an_evening_peak():
@@ -22,24 +26,24 @@ def test_diurnal_profile_has_mean_one_and_an_evening_peak():
 
 
 def test_single_day_window_and_presale():
-    (w,) = festival_windows("single_day", START, END)
+    (w,) = windows_of("single_day")
     assert (w.start, w.end) == (hour_of(dt.date(2026, 11, 11)), hour_of(dt.date(2026, 11, 12)))
     assert w.deposit_start == hour_of(dt.date(2026, 10, 21))
 
 
 def test_two_waves_have_two_presales_and_continuous_has_none():
-    first, second = festival_windows("two_waves", START, END)
+    first, second = windows_of("two_waves")
     assert (first.start, first.end) == (hour_of(dt.date(2026, 11, 1)), hour_of(dt.date(2026, 11, 4)))
     assert first.deposit_start == hour_of(dt.date(2026, 10, 21))
     assert (second.start, second.deposit_start) == (hour_of(dt.date(2026, 11, 11)), hour_of(dt.date(2026, 11, 4)))
-    (cont,) = festival_windows("continuous", START, END)
+    (cont,) = windows_of("continuous")
     assert cont.end - cont.start == 11 * 24 and not cont.has_presale
-    assert festival_windows("none", START, END) == []
+    assert windows_of("none") == []
 
 
-def test_windows_are_clipped_to_the_season():
-    (w,) = festival_windows("continuous", START, dt.date(2026, 11, 5))
-    assert w.end == hour_of(dt.date(2026, 11, 6))
+def test_a_window_partly_outside_the_season_is_refused_not_clipped():
+    with pytest.raises(ParameterError, match=r"^festival.format: the continuous window 2026-11-01..2026-11-11 lies outside"):
+        build_params({"festival.format": "continuous", "season.end": "2026-11-05"})
 
 
 def test_calendar_arrays_follow_the_format():
