@@ -19,7 +19,7 @@ import datetime as dt
 import tomllib
 from typing import Annotated, Any, Iterable, Sequence
 
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator
+from pydantic import BaseModel, ConfigDict, BeforeValidator, Field
 
 CUSTOM = "custom"
 
@@ -53,7 +53,7 @@ def _moment(value: Any) -> dt.date:
     raise ValueError(f"expected a date (2026-11-11) or a datetime (2026-11-11T20:00:00), got {value!r}")
 
 
-Moment = Annotated[dt.date, PlainValidator(_moment)]
+Moment = Annotated[dt.datetime | dt.date, BeforeValidator(_moment)]
 
 
 def _instant(moment: dt.date, *, inclusive_end: bool = False) -> dt.datetime:
