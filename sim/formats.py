@@ -140,9 +140,9 @@ def check_accounting(period: Sequence[dt.date]) -> tuple[dt.date, ...]:
     """An accounting period is [] (first opening to last close) or [start, end] ending after it starts."""
     period = tuple(period)
     if len(period) not in (0, 2):
-        raise ValueError(f"expected [start, end] or [], not {len(period)} value(s)")
+        raise ValueError(f"expected [start, end] or [] (got {len(period)} values)")
     if period and accounting_bounds(period)[1] <= accounting_bounds(period)[0]:
-        raise ValueError(f"end {_show(period[1])} is not after start {_show(period[0])}")
+        raise ValueError(f"end must be after start (got {_show(period[0])}..{_show(period[1])})")
     return period
 
 
@@ -172,6 +172,14 @@ def windows_literal(windows: Iterable[FestivalWindow]) -> str:
         fields = {"start": w.start, "end": w.end, "discount": w.discount, "presale_from": w.presale_from}
         tables.append("{" + ", ".join(f"{k} = {_literal(v)}" for k, v in fields.items() if v is not None) + "}")
     return "[" + ", ".join(tables) + "]"
+
+
+def windows_text(value: Any) -> Any:
+    """A window list as its TOML literal (a sweep level stays one comparable, printable value); else as given."""
+    try:
+        return windows_literal(FestivalWindow.model_validate(w) for w in parse_windows(value))
+    except (ValueError, TypeError):
+        return value  # left for parameter validation to name what is wrong
 
 
 def windows_label(windows: Any) -> str:
