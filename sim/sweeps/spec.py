@@ -16,8 +16,8 @@ from typing import Any, Mapping
 import numpy as np
 from scipy import stats
 
-from ..metrics import RUN_METRICS
 from ..formats import windows_text
+from ..metrics import RUN_METRICS
 from ..params import ParameterError, Params, build_params, known_keys
 from ..scenarios import DEFAULT_SEED, ScenarioError, flatten, load_scenario
 
