@@ -93,8 +93,12 @@ class FestivalWindow(BaseModel):
 
     @property
     def span(self) -> str:
-        """'2026-11-09..2026-11-11' as written (dates inclusive), for messages."""
-        return _show(self.start) if self.start == self.end else f"{_show(self.start)}..{_show(self.end)}"
+        return span(self.start, self.end)
+
+
+def span(start: dt.date, end: dt.date) -> str:
+    """'2026-11-09..2026-11-11' as written (dates inclusive), for messages."""
+    return _show(start) if start == end else f"{_show(start)}..{_show(end)}"
 
 
 def named_windows(name: str, year: int) -> tuple[FestivalWindow, ...]:
@@ -142,7 +146,7 @@ def check_accounting(period: Sequence[dt.date]) -> tuple[dt.date, ...]:
     if len(period) not in (0, 2):
         raise ValueError(f"expected [start, end] or [] (got {len(period)} values)")
     if period and accounting_bounds(period)[1] <= accounting_bounds(period)[0]:
-        raise ValueError(f"end must be after start (got {_show(period[0])}..{_show(period[1])})")
+        raise ValueError(f"end must be after start (got {span(*period)})")
     return period
 
 
@@ -151,10 +155,9 @@ def accounting_bounds(period: Sequence[dt.date]) -> tuple[dt.datetime, dt.dateti
     return _instant(period[0]), _instant(period[1], inclusive_end=True)
 
 
-def outside_season(windows: Iterable[FestivalWindow], first: dt.date, last: dt.date) -> FestivalWindow | None:
-    """The first window not wholly inside the season's days [first, last]; None if all are inside."""
-    lo, hi = _instant(first), _instant(last, inclusive_end=True)
-    return next((w for w in windows if w.opens < lo or w.closes > hi), None)
+def inside(opens: dt.datetime, closes: dt.datetime, first: dt.date, last: dt.date) -> bool:
+    """Whether [opens, closes) lies wholly inside the days [first, last] (a season)."""
+    return _instant(first) <= opens and closes <= _instant(last, inclusive_end=True)
 
 
 def _literal(value: Any) -> str:

@@ -230,16 +230,13 @@ class Params(_Section):
     def _festival_inside_season(self) -> "Params":
         # a window outside the recorded season would run and report ¥0 festival GMV without a word
         fest, season = self.festival, self.season
-        key = "festival.windows" if fest.format == formats.CUSTOM else "festival.format"
-        outside = formats.outside_season(fest.definition(season.start.year), season.start, season.end)
         within = f"the season {season.start}..{season.end} (season.start..season.end)"
-        if outside is not None:
-            name = "" if fest.format == formats.CUSTOM else f"{fest.format} "
-            raise ValueError(f"{key}: the {name}window {outside.span} lies outside {within}")
-        if fest.accounting:
-            opens, closes = formats.accounting_bounds(fest.accounting)
-            if formats.outside_season([FestivalWindow(start=opens, end=closes)], season.start, season.end):
-                raise ValueError(f"festival.accounting: {fest.accounting[0]}..{fest.accounting[1]} lies outside {within}")
+        for w in fest.definition(season.start.year):
+            if not formats.inside(w.opens, w.closes, season.start, season.end):
+                key, name = ("festival.windows", "") if fest.format == formats.CUSTOM else ("festival.format", f"{fest.format} ")
+                raise ValueError(f"{key}: the {name}window {w.span} lies outside {within}")
+        if fest.accounting and not formats.inside(*formats.accounting_bounds(fest.accounting), season.start, season.end):
+            raise ValueError(f"festival.accounting: {formats.span(*fest.accounting)} lies outside {within}")
         return self
 
 
