@@ -19,7 +19,7 @@ import datetime as dt
 import tomllib
 from typing import Annotated, Any, Iterable, Sequence
 
-from pydantic import BaseModel, ConfigDict, BeforeValidator, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 CUSTOM = "custom"
 
@@ -96,9 +96,10 @@ class FestivalWindow(BaseModel):
         return span(self.start, self.end)
 
 
-def span(start: dt.date, end: dt.date) -> str:
-    """'2026-11-09..2026-11-11' as written (dates inclusive), for messages."""
-    return _show(start) if start == end else f"{_show(start)}..{_show(end)}"
+def span(start: dt.date, end: dt.date, *, year: bool = True) -> str:
+    """'2026-11-09..2026-11-11' as written (dates inclusive), for messages; '11-09..11-11' without the year."""
+    show = _show if year else (lambda m: _show(m)[5:])
+    return show(start) if start == end else f"{show(start)}..{show(end)}"
 
 
 def named_windows(name: str, year: int) -> tuple[FestivalWindow, ...]:
@@ -177,31 +178,33 @@ def windows_literal(windows: Iterable[FestivalWindow]) -> str:
     return "[" + ", ".join(tables) + "]"
 
 
+def _validated(value: Any) -> list[FestivalWindow] | None:
+    """Windows from their TOML text, raw tables or models; None if they are not valid windows."""
+    try:
+        return [FestivalWindow.model_validate(w) for w in parse_windows(value)]
+    except (ValueError, TypeError):
+        return None
+
+
 def windows_text(value: Any) -> Any:
-    """A window list as its TOML literal (a sweep level stays one comparable, printable value); else as given."""
-    try:
-        return windows_literal(FestivalWindow.model_validate(w) for w in parse_windows(value))
-    except (ValueError, TypeError):
-        return value  # left for parameter validation to name what is wrong
+    """A window list as its TOML literal (a sweep level stays one comparable, printable value); else as given,
+    for parameter validation to name what is wrong."""
+    windows = _validated(value)
+    return value if windows is None else windows_literal(windows)
 
 
-def windows_label(windows: Any) -> str:
-    """A short readable name for a custom festival ('custom 11-09..11-11 30%'), for arm names and legends.
-
-    Takes validated windows, raw tables from TOML, or the TOML literal; falls back to the text it was given.
-    """
-    try:
-        raw = parse_windows(windows)
-        parsed = [w if isinstance(w, FestivalWindow) else FestivalWindow.model_validate(w) for w in raw]
-    except (ValueError, TypeError):
-        return str(windows)
+def windows_label(value: Any) -> str:
+    """A short readable name for a custom festival ('custom 11-09..11-11 30%'), for arm names and legends;
+    the text it was given if that is not a window list."""
+    windows = _validated(value)
+    if windows is None:
+        return str(value)
     parts = []
-    for w in parsed:
-        short = lambda m: _show(m)[5:]  # noqa: E731  (drop the year)
-        text = short(w.start) if w.start == w.end else f"{short(w.start)}..{short(w.end)}"
+    for w in windows:
+        text = span(w.start, w.end, year=False)
         if w.discount is not None:
             text += f" {w.discount:.0%}"
         if w.presale_from is not None:
-            text += f" (presale {short(w.presale_from)})"
+            text += f" (presale {_show(w.presale_from)[5:]})"
         parts.append(text)
     return f"{CUSTOM} " + " + ".join(parts) if parts else CUSTOM
