@@ -5,7 +5,8 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from sim.calendar import DIURNAL, build_calendar, festival_windows
+from conftest import format_windows
+from sim.calendar import DIURNAL, build_calendar
 from sim.params import ParameterError, build_params
 
 START = dt.date(2026, 10, 15)
@@ -15,10 +16,6 @@ def hour_of(day: dt.date, hour: int = 0) -> int:
     return (day - START).days * 24 + hour
 
 
-def windows_of(fmt: str):
-    return festival_windows(build_params({"festival.format": fmt}).festival, START.year, START)
-
-
 def test_diurnal_profile_has_mean_one_and_an_evening_peak():
     assert DIURNAL.mean() == pytest.approx(1.0)
     assert DIURNAL.argmax() in (20, 21, 22)
@@ -26,19 +23,19 @@ def test_diurnal_profile_has_mean_one_and_an_evening_peak():
 
 
 def test_single_day_window_and_presale():
-    (w,) = windows_of("single_day")
+    (w,) = format_windows("single_day")
     assert (w.start, w.end) == (hour_of(dt.date(2026, 11, 11)), hour_of(dt.date(2026, 11, 12)))
     assert w.deposit_start == hour_of(dt.date(2026, 10, 21))
 
 
 def test_two_waves_have_two_presales_and_continuous_has_none():
-    first, second = windows_of("two_waves")
+    first, second = format_windows("two_waves")
     assert (first.start, first.end) == (hour_of(dt.date(2026, 11, 1)), hour_of(dt.date(2026, 11, 4)))
     assert first.deposit_start == hour_of(dt.date(2026, 10, 21))
     assert (second.start, second.deposit_start) == (hour_of(dt.date(2026, 11, 11)), hour_of(dt.date(2026, 11, 4)))
-    (cont,) = windows_of("continuous")
+    (cont,) = format_windows("continuous")
     assert cont.end - cont.start == 11 * 24 and not cont.has_presale
-    assert windows_of("none") == []
+    assert format_windows("none") == []
 
 
 def test_a_window_partly_outside_the_season_is_refused_not_clipped():

@@ -3,18 +3,15 @@
 Arms share seeds (common random numbers), so comparisons are paired by replication.
 """
 
-import datetime as dt
-
 import numpy as np
 import pytest
 from scipy import stats
 
-from sim.calendar import festival_windows
+from conftest import format_windows
 from sim.runs import run_model
 
 N = 4000
 SEEDS = range(4)
-START, END = dt.date(2026, 10, 15), dt.date(2026, 11, 30)
 
 
 def runs(fmt: str, policy: str = "gmv_rank", counterfactual: bool = True):
@@ -52,7 +49,7 @@ def test_fact1_dip_before_and_slump_after_the_festival(formats, fmt):
 
 
 def opening_bursts(results, fmt):
-    windows = festival_windows(fmt, START, END)
+    windows = format_windows(fmt)
     bursts = []
     for r in results:
         orders = r.hourly["orders"].to_numpy()
@@ -99,7 +96,7 @@ def test_fact5_small_brand_boost_raises_small_brands_share(policies):
 def test_fact5_small_brands_adapt_faster(formats):
     """Small brands' discounts move more from day to day, and after the festival they work
     off their excess stock faster than big groups do (averaged over replications)."""
-    last_close = festival_windows("continuous", START, END)[-1].end // 24
+    last_close = format_windows("continuous")[-1].end // 24
     moves, corrections = {"small": [], "big": []}, {"small": [], "big": []}
     for r in formats["continuous"]:
         daily = r.hourly.iloc[23::24]
