@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .params import Params
+from .formats import accounting_bounds, named_windows
+from .params import Festival, Params
 
 # Relative shopping activity by hour of day (Chinese e-commerce: evening peak, a late
 # rush around midnight, quiet small hours); normalised to mean 1 below.
@@ -26,40 +27,50 @@ COMPARISON_DAYS = 7  # days before the first window / after the last used for di
 
 @dataclass(frozen=True)
 class Window:
-    """A festival sales window [start, end) with an optional deposit period before it (hours from season start)."""
+    """A festival sales window [start, end) with its discount depth and an optional deposit period before it (hours)."""
 
     start: int
     end: int
     deposit_start: int | None = None
+    discount: float = 0.0
 
     @property
     def has_presale(self) -> bool:
         return self.deposit_start is not None and self.deposit_start < self.start
 
 
-def _format_days(fmt: str, year: int) -> list[tuple[dt.date, dt.date, dt.date | None]]:
-    """(first day, day after last, first deposit day) of each window of a format."""
-    d = lambda m, day: dt.date(year, m, day)  # noqa: E731
-    return {
-        "none": [],
-        "single_day": [(d(11, 11), d(11, 12), d(10, 21))],
-        "two_waves": [(d(11, 1), d(11, 4), d(10, 21)), (d(11, 11), d(11, 12), d(11, 4))],
-        "continuous": [(d(11, 1), d(11, 12), None)],
-    }[fmt]
+def _hour(moment: dt.datetime, first_day: dt.date) -> int:
+    """Hours from the first simulated day's midnight."""
+    return int((moment - dt.datetime.combine(first_day, dt.time())) // dt.timedelta(hours=1))
 
 
-def festival_windows(fmt: str, start: dt.date, end: dt.date) -> list[Window]:
-    """Windows of a format in hours from the season start, clipped to the season."""
-    n_hours = ((end - start).days + 1) * 24
-    hour = lambda day: (day - start).days * 24  # noqa: E731
+def festival_windows(fest: Festival, year: int, first_day: dt.date) -> list[Window]:
+    """The festival's windows (named or custom) in hours from ``first_day``, in order.
+
+    Parameter validation keeps every window inside the season; a pre-sale that began before
+    the first simulated hour (warm-up included) takes deposits from that hour on.
+    """
     windows = []
-    for first, after, deposit in _format_days(fmt, start.year):
-        s, e = max(hour(first), 0), min(hour(after), n_hours)
-        if e <= s:
-            continue
-        dep = None if deposit is None else max(hour(deposit), 0)
-        windows.append(Window(s, e, dep if dep is not None and dep < s else None))
+    for spec in fest.definition(year):
+        s, e = _hour(spec.opens, first_day), _hour(spec.closes, first_day)
+        dep = None if spec.presale_opens is None else max(_hour(spec.presale_opens, first_day), 0)
+        windows.append(Window(s, e, dep if dep is not None and dep < s else None,
+                              fest.discount if spec.discount is None else spec.discount))
     return windows
+
+
+def accounting_period(fest: Festival, windows: list[Window], year: int, first_day: dt.date,
+                      n_hours: int) -> tuple[int, int]:
+    """[start, end) hours over which festival GMV is counted: ``festival.accounting`` if set, else the first
+    opening to the last close (as Tmall has counted since 2020); without a festival, the single day's dates."""
+    if fest.accounting:
+        opens, closes = accounting_bounds(fest.accounting)
+        return _hour(opens, first_day), _hour(closes, first_day)
+    if windows:
+        return windows[0].start, windows[-1].end
+    nominal = named_windows("single_day", year)[0]  # the counterfactual is measured over the single day's dates
+    s, e = max(_hour(nominal.opens, first_day), 0), min(_hour(nominal.closes, first_day), n_hours)
+    return (s, e) if e > s else (0, 0)
 
 
 @dataclass(frozen=True)
@@ -100,6 +111,11 @@ class Calendar:
         e = self.festival_period[1]
         return e, min(self.n_hours, e + COMPARISON_DAYS * 24)
 
+    def presale_discount(self, hour: int, default: float) -> float:
+        """The discount pre-sale offers promise this hour: that of the window taking deposits (else ``default``)."""
+        k = self.deposit_for[hour]
+        return self.windows[k].discount if k >= 0 else default
+
 
 def build_calendar(params: Params) -> Calendar:
     season, fest = params.season, params.festival
@@ -111,7 +127,7 @@ def build_calendar(params: Params) -> Calendar:
     weekday = (first_day.weekday() + day) % 7
     diurnal = DIURNAL[hour_of_day] * np.where(weekday >= 5, WEEKEND_FACTOR, 1.0)
 
-    windows = festival_windows(fest.format, first_day, season.end)
+    windows = festival_windows(fest, season.start.year, first_day)
     window = np.full(n_hours, -1)
     activity = np.ones(n_hours)
     discount = np.zeros(n_hours)
@@ -122,7 +138,7 @@ def build_calendar(params: Params) -> Calendar:
     for k, w in enumerate(windows):
         span = slice(w.start, w.end)
         window[span] = k
-        discount[span] = fest.discount
+        discount[span] = w.discount
         hours_to_close[span] = w.end - hours[span] - 1  # 0 in the last hour
         activity[span] = fest.pull
         activity[w.start] *= fest.opening_burst
@@ -130,13 +146,9 @@ def build_calendar(params: Params) -> Calendar:
             deposit_for[w.deposit_start : w.start] = k
         nearer = (hours < w.start) & (w.start - hours < hours_to_open)
         hours_to_open = np.where(nearer, w.start - hours, hours_to_open)
-        upcoming_discount = np.where(nearer, fest.discount, upcoming_discount)
+        upcoming_discount = np.where(nearer, w.discount, upcoming_discount)
 
-    if windows:
-        period = (windows[0].start, windows[-1].end)
-    else:  # the counterfactual is measured over the single-day festival's dates
-        nominal = festival_windows("single_day", first_day, season.end)
-        period = (nominal[0].start, nominal[0].end) if nominal else (0, 0)
+    period = accounting_period(fest, windows, season.start.year, first_day, n_hours)
     season_start = season.warmup_days * 24
     period = (max(period[0], season_start), max(period[1], season_start))
     return Calendar(

@@ -136,7 +136,8 @@ class Double11Model(mesa.Model):
         discount[0] = np.maximum(book.discount, festival) + self.platform.subsidy_rate
         for v, venue in enumerate(self.venues, start=1):  # integrated venues honour festival prices
             discount[v] = np.maximum(book.discount, venue.integration * festival)
-        discount[-1] = np.maximum(book.discount, fp.discount * book.participation) + self.platform.presale_subsidy_rate
+        presale = cal.presale_discount(h, fp.discount) * book.participation  # the promised window's price
+        discount[-1] = np.maximum(book.discount, presale) + self.platform.presale_subsidy_rate
         discount = np.minimum(discount, self.params.platform.max_total_discount)
         price = book.list_price * (1 - discount)
         price_index = price / self._category_price[book.category]

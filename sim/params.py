@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from typing import Any, Iterator
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer, field_validator, model_validator
 
-FORMATS = ("none", "single_day", "two_waves", "continuous")
+from . import formats
+from .formats import FestivalWindow, Moment
+
+FORMATS = (*formats.NAMED_FORMATS, formats.CUSTOM)
 POLICIES = ("gmv_rank", "quality_feedback", "small_brand_boost", "subsidy")
 
 
@@ -179,8 +183,13 @@ class Season(_Section):
 
 
 class Festival(_Section):
-    format: str = _f("single_day", "name", f"festival format: one of {', '.join(FORMATS)}")
-    discount: float = _f(0.3, "fraction", "festival discount depth off list price", ge=0, lt=1)
+    format: str = _f("single_day", "name", f"festival format: one of {', '.join(FORMATS)} (custom: festival.windows)")
+    windows: tuple[FestivalWindow, ...] = _f(
+        (), "windows", "custom festival (format custom): [{start, end, discount, presale_from}, ...]; "
+        "dates (end inclusive) or datetimes on the hour; discount defaults to festival.discount")
+    accounting: tuple[Moment, ...] = _f(
+        (), "[start, end]", "festival period for GMV accounting (end inclusive); [] = first opening to last close")
+    discount: float = _f(0.3, "fraction", "festival discount depth off list price (windows without their own)", ge=0, lt=1)
     pull: float = _f(3.5, "multiplier", "activity multiplier inside a festival window", ge=1)
     opening_burst: float = _f(4.0, "multiplier", "extra activity in a window's first hour (midnight rush)", ge=1)
     presale_reach: float = _f(0.06, "fraction", "share of sessions during a deposit period that see pre-sale offers", ge=0, le=1)
@@ -194,6 +203,39 @@ class Festival(_Section):
         if v not in FORMATS:
             raise ValueError(f"unknown format {v!r}; choose one of {', '.join(FORMATS)}")
         return v
+
+    @field_validator("windows", mode="before")
+    @classmethod
+    def _windows_from_text(cls, v: Any) -> Any:
+        return formats.parse_windows(v)
+
+    @field_validator("windows")
+    @classmethod
+    def _windows_fit_together(cls, v: tuple[FestivalWindow, ...]) -> tuple[FestivalWindow, ...]:
+        return formats.check_windows(v)
+
+    @field_validator("accounting")
+    @classmethod
+    def _accounting_period(cls, v: tuple[dt.date, ...]) -> tuple[dt.date, ...]:
+        return formats.check_accounting(v)
+
+    @field_serializer("windows")
+    def _windows_as_text(self, v: tuple[FestivalWindow, ...]) -> str:
+        return formats.windows_literal(v)
+
+    @model_validator(mode="after")
+    def _windows_match_format(self) -> "Festival":
+        # each message names the key the user did not set alone, so `--set` of one key defers to the combination
+        if self.format == formats.CUSTOM and not self.windows:
+            raise ValueError("festival.windows: festival.format = custom needs at least one window")
+        if self.format != formats.CUSTOM and self.windows:
+            raise ValueError(f"festival.format: is {self.format}, so festival.windows would be ignored; "
+                             "use festival.format = custom")
+        return self
+
+    def definition(self, year: int) -> tuple[FestivalWindow, ...]:
+        """The festival's windows: the custom ones, or the named format's in the season's year."""
+        return self.windows if self.format == formats.CUSTOM else formats.named_windows(self.format, year)
 
 
 class Platform(_Section):
@@ -253,6 +295,19 @@ class Params(_Section):
     def with_overrides(self, overrides: dict[str, Any]) -> "Params":
         return build_params(overrides, base=self)
 
+    @model_validator(mode="after")
+    def _festival_inside_season(self) -> "Params":
+        # a window outside the recorded season would run and report ¥0 festival GMV without a word
+        fest, season = self.festival, self.season
+        within = f"the season {season.start}..{season.end} (season.start..season.end)"
+        for w in fest.definition(season.start.year):
+            if not formats.inside(w.opens, w.closes, season.start, season.end):
+                key, name = ("festival.windows", "") if fest.format == formats.CUSTOM else ("festival.format", f"{fest.format} ")
+                raise ValueError(f"{key}: the {name}window {w.span} lies outside {within}")
+        if fest.accounting and not formats.inside(*formats.accounting_bounds(fest.accounting), season.start, season.end):
+            raise ValueError(f"festival.accounting: {formats.span(*fest.accounting)} lies outside {within}")
+        return self
+
 
 def _walk(tree: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
     for key, value in tree.items():
@@ -266,7 +321,7 @@ def _plain(value: Any) -> Any:
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, tuple):
-        return list(value)
+        return [_plain(v) for v in value]
     return value
 
 
@@ -300,11 +355,17 @@ def build_params(overrides: dict[str, Any] | None = None, base: Params | None = 
 
 def format_validation_error(exc: ValidationError) -> str:
     err = exc.errors()[0]
-    loc = ".".join(str(p) for p in err["loc"] if not isinstance(p, int))
+    loc = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"]).lstrip(".")
     message = err["msg"].removeprefix("Value error, ")
+    if _NAMES_ITS_FIELD.match(message):  # a check across fields names the field itself
+        return message
     value = err.get("input")
-    shown = "" if isinstance(value, dict) else f" (got {value!r})"  # a whole section is too long to echo
+    # a whole section or window list is too long to echo; some messages quote the value already
+    shown = "" if "(got" in message or isinstance(value, dict) or len(repr(value)) > 60 else f" (got {value!r})"
     return f"{loc or 'parameters'}: {message}{shown}"
+
+
+_NAMES_ITS_FIELD = re.compile(r"^[a-z_]+\.[a-z_]+: ")
 
 
 def describe() -> list[dict[str, Any]]:

@@ -51,8 +51,10 @@ def baseline(params: Params, seed: int) -> Recorder:
     either way, since a run is a pure function of its parameters and seed.
     """
     # Festival parameters have no effect without a festival: dropping them from the baseline
-    # lets arms and design points that differ only in festival settings share it.
-    none = Params.model_validate({**params.model_dump(), "festival": {"format": "none"}})
+    # lets arms and design points that differ only in festival settings share it. The accounting
+    # period stays: it is where a `none` arm's own festival GMV is counted.
+    festival = {"format": "none", "accounting": params.festival.accounting}
+    none = Params.model_validate({**params.model_dump(), "festival": festival})
     key = (none.model_dump_json(), int(seed))
     if key in _BASELINES:
         _BASELINES.move_to_end(key)

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
+from .formats import windows_label
 from .params import ParameterError, Params, build_params
 
 if TYPE_CHECKING:  # pandas is only needed once a scenario runs
@@ -167,9 +168,14 @@ def _factor_arms(factors: Mapping[str, Sequence[Any]]) -> list[tuple[str, dict[s
         return []
     arms = []
     for combo in itertools.product(*(factors[k] for k in keys)):
-        named = [str(v) for k, v in zip(keys, combo) if len(factors[k]) > 1] or [str(combo[0])]
+        named = [_level_name(k, v) for k, v in zip(keys, combo) if len(factors[k]) > 1] or [_level_name(keys[0], combo[0])]
         arms.append(("/".join(named), dict(zip(keys, combo))))
     return arms
+
+
+def _level_name(key: str, value: Any) -> str:
+    """How a factor level names its arm: a custom festival by its windows ('custom 11-09..11-11 30%')."""
+    return windows_label(value) if key == "festival.windows" else str(value)
 
 
 def flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

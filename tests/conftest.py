@@ -7,6 +7,7 @@ with known arm effects, in milliseconds.
 
 from __future__ import annotations
 
+import datetime as dt
 import subprocess
 import sys
 from pathlib import Path
@@ -16,11 +17,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim.calendar import festival_windows
 from sim.metrics import ARCHETYPES, RUN_METRICS, VENUE_TYPES
+from sim.params import build_params
 
 ROOT = Path(__file__).resolve().parents[1]
 # Small enough that a run takes well under a second, big enough to exercise everything.
 TINY = ["--set", "consumers.n=1500", "--set", "season.start=2026-10-25", "--set", "season.end=2026-11-20"]
+
+
+def format_windows(fmt: str, start: dt.date = dt.date(2026, 10, 15)) -> list:
+    """A named format's windows in hours from ``start`` (by default the season's first recorded hour)."""
+    return festival_windows(build_params({"festival.format": fmt}).festival, start.year, start)
 
 
 def run_cli(*args: str, cwd: Path | None = None, timeout: float = 240) -> subprocess.CompletedProcess:

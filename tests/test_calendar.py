@@ -5,10 +5,11 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from sim.calendar import DIURNAL, build_calendar, festival_windows
-from sim.params import build_params
+from conftest import format_windows
+from sim.calendar import DIURNAL, build_calendar
+from sim.params import ParameterError, build_params
 
-START, END = dt.date(2026, 10, 15), dt.date(2026, 11, 30)
+START = dt.date(2026, 10, 15)
 
 
 def hour_of(day: dt.date, hour: int = 0) -> int:
@@ -22,29 +23,29 @@ def test_diurnal_profile_has_mean_one_and_an_evening_peak():
 
 
 def test_single_day_window_and_presale():
-    (w,) = festival_windows("single_day", START, END)
+    (w,) = format_windows("single_day")
     assert (w.start, w.end) == (hour_of(dt.date(2026, 11, 11)), hour_of(dt.date(2026, 11, 12)))
     assert w.deposit_start == hour_of(dt.date(2026, 10, 21))
 
 
 def test_two_waves_have_two_presales_and_continuous_has_none():
-    first, second = festival_windows("two_waves", START, END)
+    first, second = format_windows("two_waves")
     assert (first.start, first.end) == (hour_of(dt.date(2026, 11, 1)), hour_of(dt.date(2026, 11, 4)))
     assert first.deposit_start == hour_of(dt.date(2026, 10, 21))
     assert (second.start, second.deposit_start) == (hour_of(dt.date(2026, 11, 11)), hour_of(dt.date(2026, 11, 4)))
-    (cont,) = festival_windows("continuous", START, END)
+    (cont,) = format_windows("continuous")
     assert cont.end - cont.start == 11 * 24 and not cont.has_presale
-    assert festival_windows("none", START, END) == []
+    assert format_windows("none") == []
 
 
-def test_windows_are_clipped_to_the_season():
-    (w,) = festival_windows("continuous", START, dt.date(2026, 11, 5))
-    assert w.end == hour_of(dt.date(2026, 11, 6))
+def test_a_window_partly_outside_the_season_is_refused_not_clipped():
+    with pytest.raises(ParameterError, match=r"^festival.format: the continuous window 2026-11-01..2026-11-11 lies outside"):
+        build_params({"festival.format": "continuous", "season.end": "2026-11-05"})
 
 
 def test_calendar_arrays_follow_the_format():
     cal = build_calendar(build_params({"festival.format": "single_day", "season.warmup_days": 0}))
-    assert cal.n_hours == 47 * 24 and cal.season_hours == cal.n_hours
+    assert cal.n_hours == 78 * 24 and cal.season_hours == cal.n_hours  # Oct 15 .. Dec 31
     open_ = hour_of(dt.date(2026, 11, 11))
     assert (cal.window == 0).sum() == 24 and cal.window[open_] == 0
     assert cal.discount[open_] == pytest.approx(0.3)

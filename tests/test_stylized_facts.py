@@ -10,12 +10,11 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sim.calendar import festival_windows
+from conftest import format_windows
 from sim.runs import run_model
 
 N = 4000
 SEEDS = range(4)
-START, END = dt.date(2026, 10, 15), dt.date(2026, 11, 30)
 
 
 def runs(fmt: str, policy: str = "gmv_rank", counterfactual: bool = True):
@@ -53,7 +52,7 @@ def test_fact1_dip_before_and_slump_after_the_festival(formats, fmt):
 
 
 def opening_bursts(results, fmt):
-    windows = festival_windows(fmt, START, END)
+    windows = format_windows(fmt)
     bursts = []
     for r in results:
         orders = r.hourly["orders"].to_numpy()
@@ -78,7 +77,7 @@ def test_fact3_multi_day_formats_spread_the_load(formats, fmt):
     for name in ("peak_to_mean", "mean_delivery_delay_h", "p95_delivery_delay_h"):
         assert positive_with_confidence(metric(single, name) - metric(multi, name)), name
     # GMV per festival day: the same demand spread over more days (not a longer total).
-    days = {fmt: sum(w.end - w.start for w in festival_windows(fmt, START, END)) / 24 for fmt in ("single_day", fmt)}
+    days = {fmt: sum(w.end - w.start for w in format_windows(fmt)) / 24 for fmt in ("single_day", fmt)}
     per_day = {f: metric(formats[f], "gmv_festival") / days[f] for f in days}
     assert positive_with_confidence(per_day["single_day"] - per_day[fmt])
 
@@ -112,7 +111,7 @@ def test_fact5_small_brand_boost_raises_small_brands_share(policies):
 def test_fact5_small_brands_work_off_festival_stock_faster(formats):
     """After the last window, small brands bring their stock cover back towards target faster
     than big groups (an outcome of their shorter lead times and faster reviews)."""
-    last_close = festival_windows("continuous", START, END)[-1].end // 24
+    last_close = format_windows("continuous")[-1].end // 24
     corrections = {"small": [], "big": []}
     for r in formats["continuous"]:
         daily = r.hourly.iloc[23::24]

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from ..formats import CUSTOM, windows_label
 from .labels import HEADLINE, fmt_diff, fmt_p, fmt_pct, fmt_value, info, p_text
 
-FORMAT_KEY, POLICY_KEY = "festival.format", "platform.policy"
+FORMAT_KEY, POLICY_KEY, WINDOWS_KEY = "festival.format", "platform.policy", "festival.windows"
 FORMAT_METRICS = ("gmv_festival", "gmv_incremental", "peak_to_mean", "mean_delivery_delay_h", "p95_delivery_delay_h",
                   "max_logistics_backlog", "satisfaction_mean", "pre_festival_dip", "post_festival_slump")
 POLICY_METRICS = ("hhi_final", "small_brand_share", "low_quality_share", "quality_weighted_share", "gmv_festival",
@@ -158,6 +159,16 @@ def _labels(metrics: list[str]) -> str:
 
 
 def arms_metadata(runs: pd.DataFrame) -> pd.DataFrame:
-    """One row per arm with its parameter columns (the dotted ones), in run order."""
+    """One row per arm with its parameter columns (the dotted ones), in run order.
+
+    A custom festival's format level is its windows ('custom 11-09..11-11 30%'), so two custom
+    arms are two formats to the report (colours, the festival-format section) and the windows
+    column, folded into the format, does not count as a second factor.
+    """
     cols = ["arm"] + [c for c in runs.columns if "." in c]
-    return runs[cols].drop_duplicates("arm").reset_index(drop=True)
+    meta = runs[cols].drop_duplicates("arm").reset_index(drop=True)
+    if WINDOWS_KEY in meta and FORMAT_KEY in meta:
+        custom = meta[FORMAT_KEY] == CUSTOM
+        meta.loc[custom, FORMAT_KEY] = meta.loc[custom, WINDOWS_KEY].map(windows_label)
+        meta = meta.drop(columns=WINDOWS_KEY)
+    return meta

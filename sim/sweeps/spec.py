@@ -16,6 +16,7 @@ from typing import Any, Mapping
 import numpy as np
 from scipy import stats
 
+from ..formats import windows_text
 from ..metrics import RUN_METRICS
 from ..params import ParameterError, Params, build_params, known_keys
 from ..scenarios import DEFAULT_SEED, ScenarioError, flatten, load_scenario
@@ -289,6 +290,8 @@ def _factor(key: str, body: Mapping[str, Any], method: str, default: Any) -> Fac
             raise SweepError(f"{where}: give either values = [...] or a range/distribution, not both")
         if not isinstance(values, list) or not values:
             raise SweepError(f"{where}.values: must be a non-empty list")
+        if key == "festival.windows":  # a list of tables per level: compared and tabulated as its TOML text
+            values = [windows_text(v) for v in values]
         for v in values:
             _check_value(key, v)
         return Factor(key, "choice", values=tuple(values), integer=integer)
