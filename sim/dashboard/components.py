@@ -1,0 +1,152 @@
+"""Dashboard components: season plots, venue GMV and the one-line summary.
+
+They follow Mesa's component idiom (a factory returns ``(component, page)``; the
+component subscribes to ``update_counter`` so SolaraViz redraws it after each step), but
+draw against the season's calendar with the festival windows shaded, because Mesa's
+``make_plot_component`` plots against the step number, which a strategist cannot place
+in the season.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import matplotlib.dates as mdates
+import numpy as np
+import solara
+from matplotlib.figure import Figure
+from mesa.visualization.utils import update_counter
+
+from ..catalog import VENUE_TYPES
+from .model import SERIES_LABELS, DashboardModel
+
+FIGSIZE = (6.4, 4.3)  # inches at 100 dpi: fits one cell of SolaraViz's two-column grid
+WINDOW_COLOUR = "#fde2c8"  # festival windows
+
+
+@dataclass(frozen=True)
+class SeasonPlot:
+    """What one season plot shows: DataCollector columns with colours, title and y unit."""
+
+    title: str
+    unit: str
+    columns: dict[str, str]  # DataCollector column -> line colour
+    ylim: tuple[float, float] | None = None
+
+
+SEASON_PLOTS = (
+    SeasonPlot("Hourly GMV", "bn yuan / hour", {"gmv": "#1f77b4"}),
+    SeasonPlot("Hourly orders", "million orders / hour", {"orders": "#ff7f0e"}),
+    SeasonPlot("Queues of online orders", "million orders", {"processing_backlog": "#9467bd",
+                                                             "logistics_backlog": "#8c564b"}),
+    SeasonPlot("Delay and satisfaction", "hours", {"expected_delay_h": "#d62728"}),
+    SeasonPlot("GMV share by brand archetype, trailing 24 h", "share", {"share_big": "#1f77b4", "share_small": "#2ca02c",
+                                                                       "share_low_quality": "#d62728"}, (0.0, 1.0)),
+)
+
+
+def make_season_component(spec: SeasonPlot, page: int = 0):
+    """A SolaraViz component (and its page) plotting ``spec`` over the whole season."""
+
+    def MakeSeasonPlot(model: DashboardModel):
+        return SeasonPlotView(model, spec)
+
+    return MakeSeasonPlot, page
+
+
+@solara.component
+def SeasonPlotView(model: DashboardModel, spec: SeasonPlot):
+    update_counter.get()
+    fig = Figure(figsize=FIGSIZE, layout="constrained")
+    ax = fig.subplots()
+    frame = model.datacollector.get_model_vars_dataframe()
+    times = model.calendar.timestamps()
+    _shade_windows(ax, model)
+    for column, colour in spec.columns.items():
+        values = frame[column].to_numpy() if column in frame else np.array([])
+        ax.plot(times[: values.size], values, color=colour, lw=1.2, label=SERIES_LABELS[column])
+    if "expected_delay_h" in spec.columns:  # satisfaction on its own 0-1 axis, in the same panel
+        right = ax.twinx()
+        values = frame["satisfaction"].to_numpy() if "satisfaction" in frame else np.array([])
+        right.plot(times[: values.size], values, color="#17becf", lw=1.2, label=SERIES_LABELS["satisfaction"])
+        right.set_ylim(0, 1)
+        right.set_ylabel("mean satisfaction (0-1)")
+        ax.plot([], [], color="#17becf", label="mean satisfaction (right)")
+    ax.set_xlim(times[0], times[-1] + np.timedelta64(1, "h"))
+    ax.set_ylim(*(spec.ylim or (0, None)))
+    if not spec.ylim and (frame.empty or np.nanmax(frame[list(spec.columns)].to_numpy()) <= 0):
+        ax.set_ylim(0, 1)  # nothing yet: a sensible empty axis rather than matplotlib's -0.05..0.05
+    locator = mdates.AutoDateLocator(maxticks=8)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    ax.set_title(spec.title, fontsize=11, loc="left")
+    ax.set_ylabel(spec.unit)
+    if len(spec.columns) > 1 or "expected_delay_h" in spec.columns:
+        ax.legend(loc="upper left", fontsize=8, frameon=False)
+    ax.grid(alpha=0.3)
+    solara.FigureMatplotlib(fig, format="png")
+
+
+def _shade_windows(ax, model: DashboardModel) -> None:
+    """Shade the festival's sales windows (the same shading in every season plot)."""
+    start = np.datetime64(model.calendar.start, "h")
+    for i, window in enumerate(model.calendar.windows):
+        ax.axvspan(start + np.timedelta64(window.start, "h"), start + np.timedelta64(window.end, "h"),
+                   color=WINDOW_COLOUR, lw=0, label="festival window" if i == 0 else None)
+
+
+def make_venue_component(page: int = 0):
+    """A SolaraViz component (and its page): season-so-far GMV by venue type."""
+
+    def MakeVenuePlot(model: DashboardModel):
+        return VenuePlotView(model)
+
+    return MakeVenuePlot, page
+
+
+@solara.component
+def VenuePlotView(model: DashboardModel):
+    update_counter.get()
+    fig = Figure(figsize=FIGSIZE, layout="constrained")
+    ax = fig.subplots()
+    gmv = model.venue_gmv() / 1e9
+    labels = [name.replace("_", " ") for name in VENUE_TYPES]
+    y = np.arange(len(labels))[::-1]
+    ax.barh(y, gmv, color=["#1f77b4"] + ["#7f7f7f"] * (len(labels) - 1))
+    ax.set_yticks(y, labels, fontsize=8)
+    ax.set_xlim(0, max(gmv.max() * 1.15, 1e-3))
+    for yi, value in zip(y, gmv):
+        ax.text(value, yi, f" {value:.2f}", va="center", fontsize=7)
+    ax.set_title("GMV by venue, season so far", fontsize=11, loc="left")
+    ax.set_xlabel("bn yuan")
+    ax.grid(axis="x", alpha=0.3)
+    solara.FigureMatplotlib(fig, format="png")
+
+
+def summary_text(model: DashboardModel) -> str:
+    """One line of the run's metrics so far, real scale."""
+    h, n = model.season_hour, model.calendar.season_hours
+    start = model.calendar.timestamps()[max(h - 1, 0)].astype(object)
+    clock = (f"Season hour {h} of {n} ({start:%b %d}, {start:%H}:00-{start.hour + 1:02d}:00)" if h else
+             f"Season hour 0 of {n} ({start:%b %d} {start:%H}:00, nothing simulated yet)")
+    orders = model.so_far("orders")
+    backlog = (model.sim.online.processing_backlog + model.sim.online.logistics_backlog) * model.weight
+    return (f"{clock} · season GMV ¥{model.so_far('gmv').sum() / 1e9:,.1f} bn · orders {orders.sum() / 1e6:,.1f} m · "
+            f"peak {orders.max(initial=0) / 1e6:,.2f} m orders/h · backlog {backlog / 1e6:,.2f} m orders · "
+            f"satisfaction {float(np.mean(model.sim.consumers.satisfaction)):.3f}")
+
+
+def settings_text(model: DashboardModel) -> str:
+    p = model.params
+    return (f"Run: {p.festival.format} format, {p.platform.policy} policy, festival discount {p.festival.discount:.0%}, "
+            f"{p.consumers.n:,} consumers, seed {model.run_seed}. Each step is one hour; Reset rebuilds the run with the "
+            f"controls on the left and simulates its {p.season.warmup_days}-day warm-up (not recorded), so step 1 is "
+            f"the season's first hour. Festival windows are shaded.")
+
+
+@solara.component
+def Summary(model: DashboardModel):
+    update_counter.get()
+    with solara.Column(gap="0px", style={"padding": "8px 16px 0 16px"}):
+        solara.Text(summary_text(model), classes=["d11-summary"], style={"font-size": "15px", "font-weight": "600"})
+        solara.Text(settings_text(model), classes=["d11-settings"], style={"font-size": "13px", "color": "#555"})
