@@ -25,7 +25,7 @@ from conftest import ROOT, run_cli
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 START_TIMEOUT_S = 60  # first start may compile the model's kernels
-UI_TIMEOUT_MS = 15_000
+UI_TIMEOUT_MS = 30_000  # generous: the machine may be shared; a passing run takes far less
 
 
 def _free_port() -> int:
@@ -66,7 +66,7 @@ def dashboard(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen, Path]]:
 
 
 def _hour(page) -> int:
-    return int(re.search(r"Season hour (\d+)", page.locator(".d11-summary").inner_text()).group(1))
+    return int(re.search(r"season hour (\d+)", page.locator(".d11-summary").inner_text()).group(1))
 
 
 def _gmv(page) -> float:
@@ -104,7 +104,7 @@ def test_dashboard_in_browser(dashboard) -> None:
             page.route("**/*", loopback_only)
             page.goto(url, timeout=UI_TIMEOUT_MS)
             summary = page.locator(".d11-summary")
-            expect(summary).to_contain_text("Season hour 0", timeout=UI_TIMEOUT_MS)
+            expect(summary).to_contain_text("season hour 0 of", timeout=UI_TIMEOUT_MS)
             plots = page.locator(".vue-grid-item img")
             expect(plots).to_have_count(6, timeout=UI_TIMEOUT_MS)
             expect(page.get_by_text("Step: 0")).to_be_visible()
@@ -121,32 +121,37 @@ def test_dashboard_in_browser(dashboard) -> None:
             assert _hour(page) == 1 and _gmv(page) > 0, "Step did not advance the model or update the summary"
             step.click()
             step.click()
-            expect(summary).to_contain_text("Season hour 3", timeout=UI_TIMEOUT_MS)
+            expect(summary).to_contain_text("season hour 3 of", timeout=UI_TIMEOUT_MS)
             expect(page.get_by_text("Step: 3")).to_be_visible()
             _wait_for(lambda: gmv_plot.screenshot() != before, "the GMV plot to change after stepping")
 
             # Play, then pause: the clock runs, then stops.
             page.get_by_role("button", name="▶").click()
-            _wait_for(lambda: _hour(page) >= 8, "play to advance the clock")
+            _wait_for(lambda: _hour(page) >= 6, "play to advance the clock", timeout_s=40)
             page.get_by_role("button", name="❚❚").click()
             expect(page.get_by_role("button", name="▶")).to_be_visible(timeout=UI_TIMEOUT_MS)
-            time.sleep(0.5)
-            paused_at, gmv_paused = _hour(page), _gmv(page)
-            time.sleep(1.5)
-            assert _hour(page) == paused_at, "the clock kept running after pause"
-            assert gmv_paused > 0
+            readings = [_hour(page)]  # a step under way when pause was clicked may still land
+
+            def settled() -> bool:
+                time.sleep(1.5)
+                readings.append(_hour(page))
+                return readings[-1] == readings[-2]
+
+            _wait_for(settled, "the clock to stop after pause")
+            time.sleep(2)
+            assert _hour(page) == readings[-1] and _gmv(page) > 0, "the clock kept running after pause"
 
             # A control: another festival format, applied by Reset.
             page.locator(".v-select", has_text="Festival format").click()
             page.get_by_role("option", name="two_waves").click()
             page.get_by_role("button", name="Reset").click()
             expect(page.locator(".d11-settings")).to_contain_text("two_waves format", timeout=UI_TIMEOUT_MS)
-            expect(summary).to_contain_text("Season hour 0", timeout=UI_TIMEOUT_MS)
+            expect(summary).to_contain_text("season hour 0 of", timeout=UI_TIMEOUT_MS)
             reset_plot = gmv_plot.screenshot()
             assert reset_plot != before, "the festival windows shaded in the plot did not follow the format"
             for _ in range(2):
                 step.click()
-            expect(summary).to_contain_text("Season hour 2", timeout=UI_TIMEOUT_MS)
+            expect(summary).to_contain_text("season hour 2 of", timeout=UI_TIMEOUT_MS)
             assert _gmv(page) > 0
             _wait_for(lambda: gmv_plot.screenshot() != reset_plot, "the GMV plot to change after Reset and Step")
             if os.environ.get("DASHBOARD_SCREENSHOT"):

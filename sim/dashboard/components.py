@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import matplotlib.dates as mdates
 import numpy as np
 import solara
 from matplotlib.figure import Figure
@@ -20,7 +19,7 @@ from mesa.visualization.utils import update_counter
 from ..catalog import VENUE_TYPES
 from .model import SERIES_LABELS, DashboardModel
 
-FIGSIZE = (6.4, 4.3)  # inches at 100 dpi: fits one cell of SolaraViz's two-column grid
+FIGSIZE, DPI = (7.2, 4.8), 75  # about 540 x 360 px: one cell of SolaraViz's two-column grid; low dpi redraws fast
 WINDOW_COLOUR = "#fde2c8"  # festival windows
 
 
@@ -57,42 +56,47 @@ def make_season_component(spec: SeasonPlot, page: int = 0):
 @solara.component
 def SeasonPlotView(model: DashboardModel, spec: SeasonPlot):
     update_counter.get()
-    fig = Figure(figsize=FIGSIZE, layout="constrained")
-    ax = fig.subplots()
+    fig = _figure()
+    draw_season(fig.axes[0], model, spec)
+    solara.FigureMatplotlib(fig, format="png")
+
+
+def _figure() -> Figure:
+    """A one-panel figure with fixed margins (constrained layout would double the time of a redraw)."""
+    fig = Figure(figsize=FIGSIZE, dpi=DPI)
+    fig.subplots_adjust(left=0.11, right=0.89, top=0.91, bottom=0.09)
+    fig.subplots()
+    return fig
+
+
+def draw_season(ax, model: DashboardModel, spec: SeasonPlot) -> None:
+    """The season so far on a whole-season axis in days, festival windows shaded."""
+    cal = model.calendar
     frame = model.datacollector.get_model_vars_dataframe()
-    times = model.calendar.timestamps()
-    _shade_windows(ax, model)
+    x = np.arange(len(frame)) / 24  # days since the season's first hour
+    for i, window in enumerate(cal.windows):
+        ax.axvspan((window.start - cal.season_start) / 24, (window.end - cal.season_start) / 24, color=WINDOW_COLOUR,
+                   lw=0, label="festival window" if i == 0 else None)
     for column, colour in spec.columns.items():
-        values = frame[column].to_numpy() if column in frame else np.array([])
-        ax.plot(times[: values.size], values, color=colour, lw=1.2, label=SERIES_LABELS[column])
+        ax.plot(x, frame[column].to_numpy() if column in frame else [], color=colour, lw=1.2, label=SERIES_LABELS[column])
     if "expected_delay_h" in spec.columns:  # satisfaction on its own 0-1 axis, in the same panel
         right = ax.twinx()
-        values = frame["satisfaction"].to_numpy() if "satisfaction" in frame else np.array([])
-        right.plot(times[: values.size], values, color="#17becf", lw=1.2, label=SERIES_LABELS["satisfaction"])
+        right.plot(x, frame["satisfaction"].to_numpy() if "satisfaction" in frame else [], color="#17becf", lw=1.2)
         right.set_ylim(0, 1)
         right.set_ylabel("mean satisfaction (0-1)")
-        ax.plot([], [], color="#17becf", label="mean satisfaction (right)")
-    ax.set_xlim(times[0], times[-1] + np.timedelta64(1, "h"))
+        ax.plot([], [], color="#17becf", label="mean satisfaction (right axis)")
+    ax.set_xlim(0, cal.season_hours / 24)
     ax.set_ylim(*(spec.ylim or (0, None)))
     if not spec.ylim and (frame.empty or np.nanmax(frame[list(spec.columns)].to_numpy()) <= 0):
         ax.set_ylim(0, 1)  # nothing yet: a sensible empty axis rather than matplotlib's -0.05..0.05
-    locator = mdates.AutoDateLocator(maxticks=8)
-    ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    first = cal.timestamps()[0].astype("datetime64[D]")
+    days = np.arange(0, cal.season_hours / 24, 7)
+    ax.set_xticks(days, [f"{(first + np.timedelta64(int(d), 'D')).astype(object):%b %d}" for d in days])
     ax.set_title(spec.title, fontsize=11, loc="left")
     ax.set_ylabel(spec.unit)
     if len(spec.columns) > 1 or "expected_delay_h" in spec.columns:
         ax.legend(loc="upper left", fontsize=8, frameon=False)
     ax.grid(alpha=0.3)
-    solara.FigureMatplotlib(fig, format="png")
-
-
-def _shade_windows(ax, model: DashboardModel) -> None:
-    """Shade the festival's sales windows (the same shading in every season plot)."""
-    start = np.datetime64(model.calendar.start, "h")
-    for i, window in enumerate(model.calendar.windows):
-        ax.axvspan(start + np.timedelta64(window.start, "h"), start + np.timedelta64(window.end, "h"),
-                   color=WINDOW_COLOUR, lw=0, label="festival window" if i == 0 else None)
 
 
 def make_venue_component(page: int = 0):
@@ -107,8 +111,9 @@ def make_venue_component(page: int = 0):
 @solara.component
 def VenuePlotView(model: DashboardModel):
     update_counter.get()
-    fig = Figure(figsize=FIGSIZE, layout="constrained")
-    ax = fig.subplots()
+    fig = _figure()
+    fig.subplots_adjust(left=0.25, right=0.95)  # room for the venue names
+    ax = fig.axes[0]
     gmv = model.venue_gmv() / 1e9
     labels = [name.replace("_", " ") for name in VENUE_TYPES]
     y = np.arange(len(labels))[::-1]
@@ -126,14 +131,12 @@ def VenuePlotView(model: DashboardModel):
 def summary_text(model: DashboardModel) -> str:
     """One line of the run's metrics so far, real scale."""
     h, n = model.season_hour, model.calendar.season_hours
-    start = model.calendar.timestamps()[max(h - 1, 0)].astype(object)
-    clock = (f"Season hour {h} of {n} ({start:%b %d}, {start:%H}:00-{start.hour + 1:02d}:00)" if h else
-             f"Season hour 0 of {n} ({start:%b %d} {start:%H}:00, nothing simulated yet)")
+    clock = (model.calendar.timestamps()[0] + np.timedelta64(h, "h")).astype(object)  # simulated up to here
     orders = model.so_far("orders")
     backlog = (model.sim.online.processing_backlog + model.sim.online.logistics_backlog) * model.weight
-    return (f"{clock} · season GMV ¥{model.so_far('gmv').sum() / 1e9:,.1f} bn · orders {orders.sum() / 1e6:,.1f} m · "
-            f"peak {orders.max(initial=0) / 1e6:,.2f} m orders/h · backlog {backlog / 1e6:,.2f} m orders · "
-            f"satisfaction {float(np.mean(model.sim.consumers.satisfaction)):.3f}")
+    return (f"{clock:%b %d %H}:00, season hour {h} of {n} · season GMV ¥{model.so_far('gmv').sum() / 1e9:,.1f} bn · "
+            f"orders {orders.sum() / 1e6:,.0f} m · peak {orders.max(initial=0) / 1e6:,.1f} m/h · "
+            f"backlog {backlog / 1e6:,.1f} m orders · satisfaction {float(np.mean(model.sim.consumers.satisfaction)):.3f}")
 
 
 def settings_text(model: DashboardModel) -> str:
@@ -141,7 +144,7 @@ def settings_text(model: DashboardModel) -> str:
     return (f"Run: {p.festival.format} format, {p.platform.policy} policy, festival discount {p.festival.discount:.0%}, "
             f"{p.consumers.n:,} consumers, seed {model.run_seed}. Each step is one hour; Reset rebuilds the run with the "
             f"controls on the left and simulates its {p.season.warmup_days}-day warm-up (not recorded), so step 1 is "
-            f"the season's first hour. Festival windows are shaded.")
+            f"the season's first hour Festival windows are shaded.")
 
 
 @solara.component

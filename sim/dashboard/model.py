@@ -92,10 +92,6 @@ class DashboardModel(mesa.Model):
         """Season-so-far GMV by venue type, real scale (order of ``sim.catalog.VENUE_TYPES``)."""
         return self.sim.recorder.by_venue[: self.season_hour].sum(axis=0) * self.weight
 
-    def hour_times(self, n: int) -> np.ndarray:
-        """Clock times of the first ``n`` season hours."""
-        return self.calendar.timestamps()[:n]
-
 
 def _parse_seed(seed: int | str) -> int:
     """The seed box is free text; accept a non-negative integer, reject anything else with a clear message."""
