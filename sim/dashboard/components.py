@@ -19,7 +19,7 @@ from mesa.visualization.utils import update_counter
 from ..catalog import VENUE_TYPES
 from .model import SERIES_LABELS, DashboardModel
 
-FIGSIZE, DPI = (7.2, 4.8), 75  # about 540 x 360 px: one cell of SolaraViz's two-column grid; low dpi redraws fast
+FIGSIZE, DPI = (7.2, 5.0), 75  # about 540 x 375 px: one cell of SolaraViz's two-column grid; low dpi redraws fast
 WINDOW_COLOUR = "#fde2c8"  # festival windows
 
 
@@ -95,7 +95,7 @@ def draw_season(ax, model: DashboardModel, spec: SeasonPlot) -> None:
     ax.set_title(spec.title, fontsize=11, loc="left")
     ax.set_ylabel(spec.unit)
     if len(spec.columns) > 1 or "expected_delay_h" in spec.columns:
-        ax.legend(loc="upper left", fontsize=8, frameon=False)
+        ax.legend(loc="upper left", fontsize=9, frameon=False)
     ax.grid(alpha=0.3)
 
 
@@ -112,7 +112,7 @@ def make_venue_component(page: int = 0):
 def VenuePlotView(model: DashboardModel):
     update_counter.get()
     fig = _figure()
-    fig.subplots_adjust(left=0.25, right=0.95)  # room for the venue names
+    fig.subplots_adjust(left=0.25, right=0.95, bottom=0.12)  # room for the venue names and the unit
     ax = fig.axes[0]
     gmv = model.venue_gmv() / 1e9
     labels = [name.replace("_", " ") for name in VENUE_TYPES]
@@ -144,7 +144,7 @@ def settings_text(model: DashboardModel) -> str:
     return (f"Run: {p.festival.format} format, {p.platform.policy} policy, festival discount {p.festival.discount:.0%}, "
             f"{p.consumers.n:,} consumers, seed {model.run_seed}. Each step is one hour; Reset rebuilds the run with the "
             f"controls on the left and simulates its {p.season.warmup_days}-day warm-up (not recorded), so step 1 is "
-            f"the season's first hour Festival windows are shaded.")
+            f"the season's first hour. Festival windows are shaded.")
 
 
 @solara.component
