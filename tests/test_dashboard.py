@@ -183,3 +183,20 @@ def test_dashboard_port_in_use() -> None:
         s.listen()
         result = run_cli("dashboard", "--port", str(s.getsockname()[1]), timeout=60)
     assert result.returncode == 2 and "already in use" in result.stderr, result.stderr
+
+
+@pytest.mark.filterwarnings("ignore:.*use_state.*found despite early return:UserWarning")  # Solara on Mesa's code
+def test_dashboard_model_starts_at_the_season_and_records_each_hour() -> None:
+    from sim.dashboard.components import summary_text
+    from sim.dashboard.model import DashboardModel
+
+    model = DashboardModel(consumers=1000, seed="7")
+    assert model.season_hour == 0 and model.running and not model.input_error  # warm-up ran on construction
+    for _ in range(3):
+        model.step()
+    frame = model.datacollector.get_model_vars_dataframe()
+    assert len(frame) == 3 and model.steps == 3
+    assert frame["gmv"].sum() * 1e9 == pytest.approx(model.so_far("gmv").sum())
+    assert model.archetype_shares().sum() == pytest.approx(1.0)
+    assert "season hour 3 of" in summary_text(model)
+    assert DashboardModel(consumers=1000, seed="abc").input_error.startswith("seed must be a non-negative integer")

@@ -153,3 +153,5 @@ def Summary(model: DashboardModel):
     with solara.Column(gap="0px", style={"padding": "8px 16px 0 16px"}):
         solara.Text(summary_text(model), classes=["d11-summary"], style={"font-size": "15px", "font-weight": "600"})
         solara.Text(settings_text(model), classes=["d11-settings"], style={"font-size": "13px", "color": "#555"})
+        if model.input_error:
+            solara.Error(model.input_error, classes=["d11-error"])

@@ -41,7 +41,12 @@ class DashboardModel(mesa.Model):
 
     def __init__(self, festival_format: str = "single_day", policy: str = "gmv_rank", discount: float = 0.3,
                  consumers: int = DEFAULT_CONSUMERS, seed: int | str = DEFAULT_SEED):
-        seed = _parse_seed(seed)
+        # A bad seed must not crash the page (SolaraViz's Reset does not catch): run on the
+        # default seed and say so on the page.
+        try:
+            seed, self.input_error = _parse_seed(seed), ""
+        except ValueError as exc:
+            seed, self.input_error = DEFAULT_SEED, f"{exc}; running seed {DEFAULT_SEED} instead"
         super().__init__(seed=seed)
         self.run_seed = seed
         self.params = build_params({"festival.format": festival_format, "platform.policy": policy,
