@@ -21,7 +21,7 @@ from .params import ParameterError, build_params, describe
 from .scenarios import DEFAULT_SCENARIO, DEFAULT_SEED, ScenarioError, list_scenarios, load_scenario
 
 USAGE_ERROR = 2
-COMMANDS = ("once", "list", "params", "sweep", "report")
+COMMANDS = ("once", "list", "params", "sweep", "report", "dashboard")
 
 
 class UsageError(Exception):
@@ -85,7 +85,7 @@ def _common(p: argparse.ArgumentParser, seed_help: str) -> None:
 
 def scenario_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="run.py", description="Run a scenario: compare arms over replications and write a report. "
-                "Other commands: once, list, params, sweep, report (run.py COMMAND -h).")
+                "Other commands: once, list, params, sweep, report, dashboard (run.py COMMAND -h).")
     p.add_argument("scenario", nargs="?", default=DEFAULT_SCENARIO, help="scenario file or shipped name (default double11)")
     p.add_argument("--reps", type=_positive_int, help="replications per arm (default: the scenario's)")
     _common(p, "root seed: replication r of every arm runs on derive_seed(seed, r) (default: the scenario's)")
@@ -238,13 +238,35 @@ def cmd_report(argv: Sequence[str]) -> int:
     return 0
 
 
+def cmd_dashboard(argv: Sequence[str]) -> int:
+    p = _Parser(prog="run.py dashboard", description="Explore one run interactively in the browser (Mesa SolaraViz), "
+                "served on 127.0.0.1 until Ctrl-C.")
+    p.add_argument("--port", type=int_at_least(0), default=0, help="port to listen on (default: a free one)")
+    args = p.parse_args(argv)
+    if args.port > 65535:
+        raise UsageError(f"--port {args.port}: must be at most 65535")
+    try:
+        from .dashboard import free_port, port_in_use, serve
+        import solara  # noqa: F401  (the optional extra)
+    except ImportError as exc:
+        raise UsageError(f"dashboard needs the dashboard extra (pip install -e '.[dashboard]'): {exc}") from None
+    if args.port and port_in_use(args.port):
+        raise UsageError(f"--port {args.port}: already in use")
+    try:
+        serve(args.port or free_port())
+    except KeyboardInterrupt:
+        pass
+    print("Dashboard stopped.")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of run.py; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
     command = argv[0] if argv and argv[0] in COMMANDS else None
     rest = argv[1:] if command else argv
     handler = {"once": cmd_once, "list": cmd_list, "params": cmd_params, "sweep": cmd_sweep,
-               "report": cmd_report, None: cmd_scenario}[command]
+               "report": cmd_report, "dashboard": cmd_dashboard, None: cmd_scenario}[command]
     try:
         return handler(rest)
     except (UsageError, ScenarioError, ParameterError, FileNotFoundError) as exc:
