@@ -24,7 +24,7 @@ One ``Consumer(mesa.Agent)`` per simulated consumer, each with its own ``step``,
 5. the same logit utility (quality, service, rating, log price, gain or loss of the
    discount against the remembered discount, with loss aversion, loyalty, deal appeal,
    expected delivery delay) against the same outside option (log need; for aware
-   consumers outside pre-sale, + anticipation x slack below ``anticipation_need`` and
+   consumers outside pre-sale, + anticipation x slack x reach (1 online, the venue's integration offline) below ``anticipation_need`` and
    - urgency) and a draw;
 6. units (stockpiling on deals: 1 + Poisson, capped at ``max_units`` and by the wallet);
    some online orders are picked up at an integrated venue; need relieved =
@@ -77,7 +77,7 @@ class HourTables:
 
     __slots__ = ("lam_on", "lam_off", "lam_max", "p_scale", "urgency_activity", "price", "discount", "log_x",
                  "available", "appeal", "quality", "cum_rows", "cat_brands", "max_slot", "n_categories",
-                 "venue_cum", "venue_capacity", "overflow_online", "pickup_cum", "anticipation", "urgency",
+                 "venue_cum", "venue_capacity", "overflow_online", "venue_integration", "pickup_cum", "anticipation", "urgency",
                  "presale", "presale_group", "delay_h")
 
     def __init__(self, offer: Offer, activity_floor: float):
@@ -99,6 +99,7 @@ class HourTables:
         self.venue_cum = t.venue_cum.tolist()           # [tier][category][venue]
         self.venue_capacity = t.venue_capacity.tolist()
         self.overflow_online = t.overflow_online.tolist()
+        self.venue_integration = t.venue_integration.tolist()
         self.pickup_cum = t.pickup_cum.tolist()         # [tier][category][venue]
         self.anticipation = float(offer.anticipation)
         self.urgency = float(offer.urgency)
@@ -292,9 +293,10 @@ class Consumer(mesa.Agent):
         outside = cp.outside_utility - cp.need_weight * math.log(need_c)
         if self.aware and not presale:
             slack = 1.0 - need_c / cp.anticipation_need
-            if slack > 0:   # not urgent: wait for the coming window
-                outside += t.anticipation * slack
-            outside -= t.urgency
+            if slack > 0:   # not urgent: wait for the coming window, where its prices will be
+                outside += t.anticipation * slack * (1.0 if venue == 0 else t.venue_integration[venue - 1])
+            if venue == 0:  # the online festival offer is the one that ends
+                outside -= t.urgency
         top = max(utilities) if utilities and max(utilities) > outside else outside
         exps = [math.exp(v - top) for v in utilities]
         exp0 = math.exp(outside - top)

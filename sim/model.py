@@ -170,7 +170,8 @@ class Double11Model(mesa.Model):
             quality=book.quality.astype(f32),
             cum_weights=self._cum_weights.reshape(-1, self.cat_brands.shape[1]).astype(f32), cat_brands=self.cat_brands,
             venue_cum=venue_cum, venue_capacity=np.array([v.capacity for v in self.venues]),
-            overflow_online=vp.turned_away_online * self._venue_integration, pickup_cum=pickup_cum,
+            overflow_online=vp.turned_away_online * self._venue_integration,
+            venue_integration=self._venue_integration.astype(np.float64), pickup_cum=pickup_cum,
             storable=self.consumers.storable, category_price=self._category_price,
         )
         return Offer(

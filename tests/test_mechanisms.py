@@ -19,7 +19,7 @@ SEASON = {"season.start": "2026-10-15", "season.end": "2026-11-25", "consumers.n
 
 @pytest.fixture(scope="module")
 def runs():
-    return summaries_source(SEASON, range(6))
+    return summaries_source(SEASON, range(8))
 
 
 def lower_bound(x: np.ndarray) -> float:
@@ -27,12 +27,17 @@ def lower_bound(x: np.ndarray) -> float:
     return x.mean() - stats.t.ppf(0.95, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))
 
 
+# Known gaps, kept visible (strict: a pass must be noticed); measured values in docs/ablations.md.
+NOT_SHOWN = {
+    ("stockpiling", "reference_prices"): "the week's slump comes mostly from purchases the festival's traffic pulls "
+                                         "forward by days; stockpiling and reference prices add less than half",
+    ("delay_experience",): "at default capacities the waits are hours, too short to move satisfaction measurably",
+}
+
+
 def _case(ablation):
-    if ablation.cause == ("stockpiling", "reference_prices"):
-        # Known gap, kept visible: the slump in the week after comes mostly from purchases the
-        # festival's traffic pulls forward by days; stockpiling and reference prices add to it
-        # but do not make up half of it (see docs/ablations.md). strict: a pass must be noticed.
-        return pytest.param(ablation, marks=pytest.mark.xfail(strict=True, reason="slump is mostly pulled-forward purchases"))
+    if ablation.cause in NOT_SHOWN:
+        return pytest.param(ablation, marks=pytest.mark.xfail(strict=True, reason=NOT_SHOWN[ablation.cause]))
     return ablation
 
 

@@ -53,6 +53,7 @@ class OfferTables(NamedTuple):
     venue_cum: np.ndarray         # float64 (tiers, categories, venues): where offline shoppers go
     venue_capacity: np.ndarray    # float64 (venues,): simulated visits per hour
     overflow_online: np.ndarray   # float64 (venues,): chance a turned-away visitor orders online
+    venue_integration: np.ndarray # float64 (venues,): share of festival prices a venue honours
     pickup_cum: np.ndarray        # float64 (tiers, categories, venues): pick-up venues for online orders
     storable: np.ndarray          # float64 (categories,)
     category_price: np.ndarray    # float64 (categories,)
@@ -354,8 +355,9 @@ def shop_hour(idx, online, offer, shoppers, settings, now, uniforms):
         base_outside = outside  # surplus is measured against buying nothing, not against waiting
         if shoppers.aware[consumer] and not presale:
             slack = f32(1.0) - need_c / settings.anticipation_need
-            if slack > 0:
-                outside += now.anticipation * slack
+            if slack > 0:  # waiting pays where the festival's prices will be: online, integrated venues
+                reach = f32(1.0) if shop_venue == 0 else f32(offer.venue_integration[shop_venue - 1])
+                outside += now.anticipation * slack * reach
             if shop_venue == 0:  # the online festival offer is the one that ends
                 outside -= now.urgency
 
