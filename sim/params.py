@@ -25,8 +25,19 @@ def _f(default: Any, unit: str, description: str, **constraints: Any) -> Any:
     return Field(default, description=description, json_schema_extra={"unit": unit}, **constraints)
 
 
+MIN_CONSUMERS = 10  # measured: n <= 2 never buys, 3-8 sometimes sell nothing all season, 10+ always sold (6 seeds)
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True, validate_default=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_numbers(cls, v: Any, info: Any) -> Any:
+        """pydantic's lax mode reads true as 1: a boolean for a number is a mistake, not a value."""
+        if isinstance(v, bool) and cls.model_fields[info.field_name].annotation in (int, float):
+            raise ValueError("must be a number, not a boolean")
+        return v
 
 
 class Consumers(_Section):
@@ -64,6 +75,13 @@ class Consumers(_Section):
     satisfaction_speed: float = _f(0.3, "fraction", "speed at which satisfaction follows experiences", gt=0, le=1)
     churn_threshold: float = _f(0.35, "0-1", "satisfaction below which a consumer may churn", ge=0, le=1)
     churn_probability: float = _f(0.05, "probability", "chance of churning per bad experience below the threshold", ge=0, le=1)
+
+    @field_validator("n")
+    @classmethod
+    def _enough_consumers(cls, v: int) -> int:
+        if v < MIN_CONSUMERS:
+            raise ValueError(f"at least {MIN_CONSUMERS} consumers are needed for any purchase (fewer sell nothing)")
+        return v
 
     @field_validator("tier_shares")
     @classmethod
