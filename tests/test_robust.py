@@ -258,3 +258,29 @@ def test_every_command_writes_the_same_manifest_schema(tmp_path, result_folder_k
         assert manifest["kind"] == kind and manifest["status"] == "finished"
         assert {"numba", "llvmlite", "numpy", "SALib"} <= set(manifest["packages"])
     assert len({tuple(sorted(m["packages"])) for m in manifests.values()}) == 1
+
+
+def test_sweep_interrupt_names_the_exact_command_that_finishes_it(capsys, monkeypatch, tmp_path):
+    """The old message said "the same command plus --resume", which is refused with --out."""
+    import sim.sweeps.cli
+    from sim.folders import Interrupted
+
+    def interrupted(*args, **kwargs):
+        raise Interrupted(tmp_path / "sw")
+
+    monkeypatch.setattr(sim.sweeps.cli, "run_sweep", interrupted)
+    with pytest.raises(SystemExit) as exc:
+        main(["sweep", "f.toml", "--out", str(tmp_path / "sw"), "--reps", "2"])
+    err = capsys.readouterr().err.strip()
+    assert exc.value.code == 130 and len(err.splitlines()) == 1
+    assert err.endswith(f"finish the job with: python run.py sweep f.toml --reps 2 --resume {tmp_path / 'sw'}"), err
+
+
+def test_resume_refuses_a_folder_of_another_study_and_names_its_command(tmp_path, capsys):
+    folder = tmp_path / "study"
+    folder.mkdir()
+    (folder / "manifest.json").write_text(json.dumps({"kind": "scenario", "fingerprint": "other",
+                                                      "command": f"python run.py formats --reps 2 --out {folder}"}))
+    _fails(["formats", "--resume", str(folder)], capsys,
+           f"holds a study with other runs (another scenario, --set, --reps, --seed or --arms); finish it with: "
+           f"python run.py formats --reps 2 --resume {folder}")
