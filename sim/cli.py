@@ -196,11 +196,12 @@ def cmd_scenario(argv: Sequence[str]) -> int:
           f"on {args.workers} worker(s), reference {scenario.reference}"
           + (f"; {done} already done in {out}" if args.resume else f" -> {out}"), flush=True)
     extra = {"cluster": args.cluster} if args.cluster else {}
-    try:
+    try:  # until the report is written: an interrupt while writing it is resumed the same way
         result = run_scenario(scenario, workers=args.workers, progress=not args.no_progress, store=store, **extra)
+        paths = write_results(result, out, argv=list(argv), workers=args.workers, started=started,
+                              cluster=args.cluster)
     except KeyboardInterrupt:
         raise Interrupted(out) from None
-    paths = write_results(result, out, argv=list(argv), workers=args.workers, started=started, cluster=args.cluster)
     print()
     print(comparison_text(result.comparison, scenario.reference))
     if result.failures:

@@ -75,16 +75,16 @@ def run_sweep(
         print(f"sweep {spec.name}: {len(design)} design points x {spec.replications} replications, "
               f"{facts['runs_executed']} runs to do -> {out}", file=sys.stderr)
     t0 = time.perf_counter()
-    try:
+    try:  # until the outputs are written: an interrupt while writing them is resumed the same way
         outcomes = execute(tasks, workers=workers, cluster=cluster, chunk_size=chunk_size,
                            keep_hourly=spec.keep_hourly, progress=progress, store=store, run_fn=run_fn,
                            cluster_options=options or None)
+        facts["wall_seconds"] = round(time.perf_counter() - t0, 2)
+        facts["finished"] = now()
+        facts["status"] = "finished"
+        write_outputs(out, spec, design, outcomes + invalid, facts)
     except KeyboardInterrupt:
         raise Interrupted(out) from None
-    facts["wall_seconds"] = round(time.perf_counter() - t0, 2)
-    facts["finished"] = now()
-    facts["status"] = "finished"
-    write_outputs(out, spec, design, outcomes + invalid, facts)
     return out
 
 
