@@ -131,12 +131,25 @@ def local_slurm(root: Path | None = None, timeout: float = 120) -> Iterator[dict
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
-        pid = root / "munged.pid"
-        if pid.is_file():
-            with contextlib.suppress(ProcessLookupError, ValueError):
-                os.kill(int(pid.read_text().strip()), signal.SIGTERM)
+        _stop_munged(root / "munged.pid")
         if own:
             shutil.rmtree(root, ignore_errors=True)
+
+
+def _stop_munged(pid_file: Path, timeout: float = 10) -> None:
+    """munged daemonizes itself: stop it by pid and wait, as it writes its seed file on the way out."""
+    try:
+        pid = int(pid_file.read_text().strip())
+        os.kill(pid, signal.SIGTERM)
+    except (OSError, ValueError):
+        return
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
 
 
 def wait_idle(env: dict[str, str], timeout: float, procs: list[subprocess.Popen], root: Path) -> None:
