@@ -17,8 +17,11 @@ import tomllib
 from pathlib import Path
 from typing import Any, NoReturn, Sequence
 
+from .folders import (FolderError, Interrupted, check_out_dir, interrupted_message, read_manifest,
+                      saved_resume_command)
 from .params import ParameterError, build_params, describe
-from .scenarios import DEFAULT_SCENARIO, DEFAULT_SEED, ScenarioError, list_scenarios, load_scenario
+from .scenarios import (DEFAULT_SCENARIO, DEFAULT_SEED, ScenarioError, list_scenarios, load_scenario,
+                        seed_problem)
 
 USAGE_ERROR = 2
 COMMANDS = ("once", "list", "params", "sweep", "report", "dashboard")
@@ -73,7 +76,18 @@ def int_at_least(minimum: int):
 
 
 _positive_int = int_at_least(1)
-_seed = int_at_least(0)
+
+
+def _seed(text: str) -> int:
+    """An argparse type: a seed the generator and the tables can take."""
+    try:
+        value: Any = int(text)
+    except ValueError:
+        value = text
+    problem = seed_problem(value)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
+    return value
 
 
 def _common(p: argparse.ArgumentParser, seed_help: str) -> None:
@@ -95,6 +109,8 @@ def scenario_parser() -> argparse.ArgumentParser:
     p.add_argument("--reference", help="arm the others are compared with (default: the scenario's)")
     p.add_argument("--cluster", help="run on Dask instead of local processes: 'local' or a scheduler address "
                    "(tcp://host:port)")
+    p.add_argument("--resume", type=Path, metavar="DIR",
+                   help="finish an interrupted study in DIR (same scenario and options; runs already saved are kept)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p
 
@@ -107,9 +123,18 @@ def once_parser() -> argparse.ArgumentParser:
 
 
 def report_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="run.py report", description="Rebuild figures and report of a results folder from its tables.")
+    p = _Parser(prog="run.py report", description="Rebuild figures and report of a results folder (scenario or "
+                "sweep) from its tables.")
     p.add_argument("folder", type=Path)
     return p
+
+
+def list_parser() -> argparse.ArgumentParser:
+    return _Parser(prog="run.py list", description="List the shipped scenarios with their descriptions.")
+
+
+def params_parser() -> argparse.ArgumentParser:
+    return _Parser(prog="run.py params", description="List every parameter: dotted key, default, unit, description.")
 
 
 def default_out(name: str) -> Path:
@@ -122,31 +147,61 @@ def default_out(name: str) -> Path:
     return out
 
 
-def _out_dir(path: Path | None) -> Path | None:
-    """Check an --out folder before any run, so a typo does not cost the whole computation."""
-    if path is not None and path.exists() and not path.is_dir():
-        raise UsageError(f"--out {path}: exists and is not a folder")
-    return path
+def _resume_dir(folder: Path, scenario: Any) -> Path:
+    """A scenario folder this very scenario (same arms, seeds, parameters) started."""
+    if not folder.is_dir():
+        raise FolderError(f"--resume {folder}: no such folder")
+    manifest = read_manifest(folder)
+    if manifest is None or manifest.get("kind") != "scenario" or "fingerprint" not in manifest:
+        raise FolderError(f"--resume {folder}: not a scenario results folder (for a sweep: run.py sweep --resume)")
+    if manifest["fingerprint"] != scenario.fingerprint():
+        raise FolderError(f"--resume {folder}: that folder holds a study with other runs (another scenario, --set, "
+                          f"--reps, --seed or --arms); finish it with: {saved_resume_command(folder)}")
+    return folder
 
 
 def cmd_scenario(argv: Sequence[str]) -> int:
     args = scenario_parser().parse_args(argv)
+    if args.out is not None and args.resume is not None:
+        raise UsageError("--out and --resume: give one (a resumed study writes into its own folder)")
     scenario = load_scenario(args.scenario)
     arms = [a.strip() for a in args.arms.split(",") if a.strip()] if args.arms else None
     scenario = scenario.with_options(replications=args.reps, seed=args.seed, overrides=parse_set(args.sets),
                                      arms=arms, reference=args.reference)
-    out = _out_dir(args.out) or default_out(scenario.name)
-    from .report import comparison_text, write_results  # heavy imports only once the input is known good
-    from .report.manifest import now
+    if args.cluster:
+        from .execute import check_cluster
+
+        try:
+            check_cluster(args.cluster)
+        except ValueError as exc:
+            raise UsageError(f"--{exc}") from None
+    if args.resume is not None:
+        out = _resume_dir(args.resume, scenario)
+    else:
+        out = args.out or default_out(scenario.name)
+        check_out_dir(out)
+    from .execute import ResultStore
+    from .report import comparison_text, write_manifest, write_results  # heavy imports only once the input is good
+    from .report.manifest import now, scenario_manifest
     from .scenarios import run_scenario
 
     n_runs = len(scenario.arms) * scenario.replications
-    print(f"{scenario.name}: {len(scenario.arms)} arms x {scenario.replications} replications = {n_runs} runs "
-          f"on {args.workers} worker(s), reference {scenario.reference}", flush=True)
     started = now()
+    if args.resume is None:  # marks the folder as this study's, so --resume can check it is the same one
+        write_manifest(out, scenario_manifest(scenario, argv, started=started, wall_seconds=0, workers=args.workers,
+                                              failures=[], status="running"))
+    store = ResultStore(out)
+    done = len(store.completed_indices())
+    print(f"{scenario.name}: {len(scenario.arms)} arms x {scenario.replications} replications = {n_runs} runs "
+          f"on {args.workers} worker(s), reference {scenario.reference}"
+          + (f"; {done} already done in {out}" if args.resume else f" -> {out}"), flush=True)
     extra = {"cluster": args.cluster} if args.cluster else {}
-    result = run_scenario(scenario, workers=args.workers, progress=not args.no_progress, **extra)
-    paths = write_results(result, out, argv=list(argv), workers=args.workers, started=started)
+    try:  # until the report is written: an interrupt while writing it is resumed the same way
+        result = run_scenario(scenario, workers=args.workers, progress=not args.no_progress, store=store, **extra)
+        paths = write_results(result, out, argv=list(argv), workers=args.workers, started=started,
+                              cluster=args.cluster)
+    except KeyboardInterrupt:
+        raise Interrupted(out) from None
     print()
     print(comparison_text(result.comparison, scenario.reference))
     if result.failures:
@@ -159,13 +214,13 @@ def cmd_scenario(argv: Sequence[str]) -> int:
 def cmd_once(argv: Sequence[str]) -> int:
     from .execute import Task, execute
     from .report import hourly_table, runs_table, summary_text, write_manifest, write_tables
-    from .report.manifest import command_line, git_commit, now, versions
+    from .report.manifest import common_fields, now
 
     args = once_parser().parse_args(argv)
     overrides = parse_set(args.sets)
     params = build_params(overrides)
     seed = DEFAULT_SEED if args.seed is None else args.seed
-    out = _out_dir(args.out) or default_out("once")
+    out = check_out_dir(args.out or default_out("once"))
     started = now()
     t0 = time.perf_counter()
     task = Task(index=0, params=params, seed=seed, counterfactual=False, labels={"arm": "once", "replication": 0})
@@ -173,9 +228,9 @@ def cmd_once(argv: Sequence[str]) -> int:
     wall = time.perf_counter() - t0
     keys = ["festival.format", "platform.policy"] + [k for k in overrides if k not in ("festival.format", "platform.policy")]
     write_tables(out, runs_table([outcome], keys), None, hourly_table([outcome]))
-    write_manifest(out, {"command": command_line(["once", *argv]), "kind": "once", "seed": seed, "started": started,
-                         "finished": now(), "wall_seconds": round(wall, 2), "overrides": overrides,
-                         "params": params.flat(), "error": outcome.error, "versions": versions(), "git": git_commit()})
+    write_manifest(out, {**common_fields("once", ["once", *argv], started=started, status="finished", wall_seconds=wall,
+                                         workers=1, cluster=None, root_seed=seed),
+                         "seed": seed, "overrides": overrides, "params": params.flat(), "error": outcome.error})
     if outcome.error:
         print(f"run failed: {outcome.error.strip().splitlines()[-1]}", file=sys.stderr)
         print(f"Recorded in {out / 'runs.csv'}")
@@ -189,8 +244,7 @@ def cmd_once(argv: Sequence[str]) -> int:
 
 
 def cmd_list(argv: Sequence[str]) -> int:
-    if argv:
-        raise UsageError(f"list takes no arguments (got {' '.join(argv)})")
+    list_parser().parse_args(argv)
     rows = list_scenarios()
     width = max((len(r["name"]) for r in rows), default=4)
     for r in rows:
@@ -199,8 +253,7 @@ def cmd_list(argv: Sequence[str]) -> int:
 
 
 def cmd_params(argv: Sequence[str]) -> int:
-    if argv:
-        raise UsageError(f"params takes no arguments (got {' '.join(argv)})")
+    params_parser().parse_args(argv)
     rows = describe()
     kw = max(len(r["key"]) for r in rows)
     dw = max(len(_show(r["default"])) for r in rows)
@@ -231,6 +284,11 @@ def cmd_report(argv: Sequence[str]) -> int:
 
     args = report_parser().parse_args(argv)
     try:
+        if read_manifest(args.folder) is not None and "spec" in read_manifest(args.folder):  # type: ignore[operator]
+            from .sweeps.runner import rebuild_sweep, sweep_summary
+
+            print(sweep_summary(rebuild_sweep(args.folder)))
+            return 0
         paths = rebuild_report(args.folder)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
@@ -269,11 +327,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                "report": cmd_report, "dashboard": cmd_dashboard, None: cmd_scenario}[command]
     try:
         return handler(rest)
-    except (UsageError, ScenarioError, ParameterError, FileNotFoundError) as exc:
+    except (UsageError, ScenarioError, ParameterError, FolderError, FileNotFoundError) as exc:
         print(f"run.py: error: {_one_line(exc)}", file=sys.stderr)
         return USAGE_ERROR
-    except KeyboardInterrupt:
-        print("run.py: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        print(interrupted_message(exc, [command] * bool(command) + rest), file=sys.stderr)
         return 130
 
 

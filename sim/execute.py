@@ -14,6 +14,7 @@ import fcntl
 import math
 import multiprocessing
 import os
+import signal
 import uuid
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager, nullcontext
@@ -114,13 +115,28 @@ class ResultStore:
 
     @contextmanager
     def lock(self) -> Iterator[None]:
-        """Hold the store for one job; the OS drops the lock if the job dies, so it never goes stale."""
-        with open(self.dir / ".lock", "w") as handle:
+        """Hold the store for one job; the OS drops the lock if the job dies, so it never goes stale.
+
+        The lock file is removed when the job ends (finished or interrupted), so a finished
+        folder holds only results. A job that opened the file just before it was removed
+        would lock a deleted file: the inode check turns that into "busy" instead.
+        """
+        path = self.dir / ".lock"
+        busy = f"{self.dir}: another job is writing to this folder; wait for it to finish"
+        with open(path, "a") as handle:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                raise BlockingIOError(f"{self.dir}: another job is writing to this folder; wait for it to finish") from None
-            yield
+                raise BlockingIOError(busy) from None
+            try:
+                if os.fstat(handle.fileno()).st_ino != os.stat(path).st_ino:
+                    raise BlockingIOError(busy)
+            except FileNotFoundError:
+                raise BlockingIOError(busy) from None
+            try:
+                yield
+            finally:
+                path.unlink(missing_ok=True)  # still holding the lock
 
     def _summary_files(self) -> list[Path]:
         return sorted(self.chunks.glob("runs-*.parquet"))
@@ -320,11 +336,13 @@ def _submitter(workers: int, cluster: str | None, options: dict[str, Any] | None
             yield None, 1
             return
         context = multiprocessing.get_context("forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn")
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_ignore_sigint)
         try:
             yield (lambda chunk, keep, fn: pool.submit(run_chunk, chunk, keep, fn)), workers
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+        except BaseException:  # Ctrl-C or an error: stop now, do not wait for chunks in flight
+            _stop_pool(pool)
+            raise
+        pool.shutdown(wait=True)
         return
     with dask_client(cluster, workers, options) as client:
         if cluster == "local":
@@ -335,6 +353,34 @@ def _submitter(workers: int, cluster: str | None, options: dict[str, Any] | None
         else:
             slots = sum(client.nthreads().values()) or workers
         yield (lambda chunk, keep, fn: client.submit(run_chunk, chunk, keep, fn, pure=False)), slots
+
+
+def _ignore_sigint() -> None:
+    """Worker initializer: Ctrl-C goes to the whole process group, but only the parent handles it.
+
+    The parent then stops the workers itself, so there are no worker tracebacks and no
+    worker left half-way through a chunk write.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _stop_pool(pool: ProcessPoolExecutor, grace: float = 5.0) -> None:
+    """Terminate the pool's workers and reap them, then shut the pool down.
+
+    ``shutdown(cancel_futures=True)`` alone can hang forever when interrupted while
+    workers wait for work (CPython gh-94440); terminating the workers first makes the
+    pool's manager thread see them gone and exit, so the parent returns within seconds.
+    """
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(grace)
+        if process.is_alive():
+            process.kill()
+            process.join()
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 @contextmanager

@@ -29,8 +29,19 @@ def _f(default: Any, unit: str, description: str, **constraints: Any) -> Any:
     return Field(default, description=description, json_schema_extra={"unit": unit}, **constraints)
 
 
+MIN_CONSUMERS = 10  # measured: n <= 2 never buys, 3-8 sometimes sell nothing all season, 10+ always sold (6 seeds)
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True, validate_default=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_numbers(cls, v: Any, info: Any) -> Any:
+        """pydantic's lax mode reads true as 1: a boolean for a number is a mistake, not a value."""
+        if isinstance(v, bool) and cls.model_fields[info.field_name].annotation in (int, float):
+            raise ValueError("must be a number, not a boolean")
+        return v
 
 
 class Consumers(_Section):
@@ -84,6 +95,13 @@ class Consumers(_Section):
     tier_budget: tuple[float, float, float] = _f(
         (1.25, 0.95, 0.7), "ratio", "budget of tier-1/2 city, lower-tier city and rural consumers relative to the mean"
     )
+
+    @field_validator("n")
+    @classmethod
+    def _enough_consumers(cls, v: int) -> int:
+        if v < MIN_CONSUMERS:
+            raise ValueError(f"at least {MIN_CONSUMERS} consumers are needed for any purchase (fewer sell nothing)")
+        return v
 
     @field_validator("tier_shares")
     @classmethod

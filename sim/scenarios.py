@@ -41,12 +41,21 @@ if TYPE_CHECKING:  # pandas is only needed once a scenario runs
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 DEFAULT_SCENARIO = "double11"
 DEFAULT_SEED = 20261111
+MAX_SEED = 2**63 - 1  # seeds are stored as 64-bit integers in runs.csv and hourly.parquet
 ARM_KEYS = ("festival.format", "platform.policy")  # always reported, whatever varies
 _TOP_KEYS = {"name", "description", "reference", "replications", "seed", "counterfactual", "base", "factors", "arms"}
 
 
 class ScenarioError(ValueError):
     """A scenario file or option that cannot be used; the message is one line naming the problem."""
+
+
+def seed_problem(value: Any) -> str | None:
+    """Why ``value`` cannot be a seed (None if it can): checked before any run, because a
+    seed the tables cannot hold would only fail after the runs, losing them."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SEED:
+        return f"must be an integer from 0 to 2**63-1 = {MAX_SEED} (got {value!r})"
+    return None
 
 
 @dataclass(frozen=True)
@@ -90,6 +99,15 @@ class Scenario:
         varying = [k for k in flats[0] if any(f[k] != flats[0][k] for f in flats[1:])]
         return list(ARM_KEYS) + [k for k in varying if k not in ARM_KEYS]
 
+    def fingerprint(self) -> str:
+        """A digest of every run this scenario makes (index, arm, seed, parameters): a folder
+        can be resumed only by the scenario that started it."""
+        import hashlib
+        import json
+
+        runs = [[t.index, t.labels, t.seed, t.counterfactual, t.params.flat()] for t in self.tasks()]
+        return hashlib.sha256(json.dumps(runs, sort_keys=True, default=str).encode()).hexdigest()[:20]
+
     def tasks(self) -> list[Any]:
         """One executor task per (replication, arm); index is replication-major so partial results are balanced."""
         from .execute import Task
@@ -112,11 +130,19 @@ class Scenario:
         # --set wins over everything, including what an arm sets
         specs = [(a.name, {**a.overrides, **(overrides or {})}) for a in chosen]
         ref = reference or (self.reference if any(n == self.reference for n, _ in specs) else specs[0][0])
-        return make_scenario(
-            self.name, arms=dict(specs), base=base, reference=ref, description=self.description,
-            replications=self.replications if replications is None else replications,
-            seed=self.seed if seed is None else seed, counterfactual=self.counterfactual, source=self.source,
-        )
+        try:
+            return make_scenario(
+                self.name, arms=dict(specs), base=base, reference=ref, description=self.description,
+                replications=self.replications if replications is None else replications,
+                seed=self.seed if seed is None else seed, counterfactual=self.counterfactual, source=self.source,
+            )
+        except IdenticalArms as exc:
+            clobbered = [k for k in (overrides or {}) if any(k in a.overrides for a in chosen if a.name in exc.arms)]
+            if not clobbered:
+                raise
+            shown = ", ".join(f"{k}={_plain(overrides[k])}" for k in clobbered)  # type: ignore[index]
+            raise ScenarioError(f"--set {shown} makes arms {', '.join(exc.arms)} identical (it overrides "
+                                f"{', '.join(clobbered)}, which those arms set differently); drop it or use --arms") from None
 
 
 def make_scenario(name: str, *, arms: Mapping[str, Mapping[str, Any]] | None = None,
@@ -126,8 +152,8 @@ def make_scenario(name: str, *, arms: Mapping[str, Mapping[str, Any]] | None = N
     """Build and validate a scenario from Python values (what a TOML file and a script both end up calling)."""
     base = dict(base or {})
     _check_count("replications", replications)
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ScenarioError(f"seed: must be a non-negative integer (got {seed!r})")
+    if seed_problem(seed):
+        raise ScenarioError(f"seed: {seed_problem(seed)}")
     try:
         base_params = build_params(base)
     except ParameterError as exc:
@@ -146,11 +172,29 @@ def make_scenario(name: str, *, arms: Mapping[str, Mapping[str, Any]] | None = N
         except ParameterError as exc:
             raise ScenarioError(f"arm {arm_name!r}: {exc}") from None
         built.append(Arm(arm_name, dict(overrides), params))
+    _check_distinct(built)
     reference = reference or names[0]
     if reference not in names:
         raise ScenarioError(f"reference: unknown arm {reference!r}; arms are {', '.join(names)}")
     return Scenario(name=name, description=description, base=base, arms=tuple(built), reference=reference,
                     replications=replications, seed=seed, counterfactual=counterfactual, source=source)
+
+
+class IdenticalArms(ScenarioError):
+    """Two or more arms with the same parameters: their comparison would be meaningless."""
+
+    def __init__(self, arms: Sequence[str]) -> None:
+        self.arms = tuple(arms)
+        super().__init__(f"arms {', '.join(self.arms)} have identical parameters; a comparison between them means nothing")
+
+
+def _check_distinct(arms: Sequence[Arm]) -> None:
+    groups: dict[str, list[str]] = {}
+    for arm in arms:
+        groups.setdefault(arm.params.model_dump_json(), []).append(arm.name)
+    same = next((names for names in groups.values() if len(names) > 1), None)
+    if same:
+        raise IdenticalArms(same)
 
 
 def _check_count(key: str, value: Any) -> None:
@@ -191,6 +235,8 @@ def flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 
 def parse_scenario(data: Mapping[str, Any], *, default_name: str = "scenario", source: str | None = None) -> Scenario:
     """Validate the contents of a scenario file."""
+    if not data:
+        raise ScenarioError("empty scenario file: give at least [base], [factors] or [[arms]] (see README, Scenario files)")
     unknown = sorted(set(data) - _TOP_KEYS)
     if unknown:
         raise ScenarioError(f"{unknown[0]}: unknown scenario key (expected {', '.join(sorted(_TOP_KEYS))})")

@@ -201,3 +201,45 @@ def test_slurm_cluster_through_dask_jobqueue_with_a_stand_in_sbatch(tmp_path, mo
     tasks = make_tasks(6, failing=(4,))
     on_slurm = execute(tasks, cluster="slurm", cluster_options=options, progress=False, run_fn=fake_run)
     pd.testing.assert_frame_equal(as_frame(on_slurm), as_frame(execute(tasks, workers=1, progress=False, run_fn=fake_run)))
+
+
+@pytest.fixture(scope="module")
+def slurm():
+    """A real one-node Slurm (see slurm_local.py); in CI it must run, elsewhere it may be skipped."""
+    import os
+
+    from slurm_local import local_slurm, missing
+
+    problem = missing()
+    if problem:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI must run the Slurm test: {problem}")
+        pytest.skip(f"no local Slurm: {problem}")
+    with local_slurm() as env:
+        yield env
+
+
+def test_sweep_on_a_real_slurm_equals_a_local_sweep(slurm, tmp_path):
+    """`run.py sweep --cluster slurm` submits dask-jobqueue jobs to a real slurmctld; same runs.csv as locally."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    spec = tmp_path / "s.toml"
+    spec.write_text('name = "slurm"\nreplications = 2\ncounterfactual = false\noutcomes = ["gmv_festival"]\n'
+                    '[base]\n"consumers.n" = 300\n"brands.n" = 12\n"season.start" = 2026-10-25\n'
+                    '"season.end" = 2026-11-15\n[vary."festival.discount"]\nrange = [0.1, 0.5]\nsteps = 2\n')
+
+    def sweep(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, str(ROOT / "run.py"), "sweep", str(spec), "--no-progress", *args],
+                              cwd=tmp_path, env=slurm, capture_output=True, text=True, timeout=600)
+
+    on_slurm = sweep("--cluster", "slurm", "--cluster-option", "cores=2", "--cluster-option", "memory=4GB",
+                     "--cluster-option", "walltime=00:20:00", "--out", str(tmp_path / "slurm"))
+    assert on_slurm.returncode == 0, on_slurm.stderr[-3000:]
+    local = sweep("--workers", "2", "--out", str(tmp_path / "local"))
+    assert local.returncode == 0, local.stderr[-2000:]
+    assert (tmp_path / "slurm" / "runs.csv").read_bytes() == (tmp_path / "local" / "runs.csv").read_bytes()
+    assert list((tmp_path / "slurm" / "logs").glob("*.out")) or list((tmp_path / "slurm" / "logs").glob("*.err"))
+    assert not list(tmp_path.glob("slurm-*.out"))  # job logs go under the output folder, not the current one

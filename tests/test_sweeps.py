@@ -290,7 +290,7 @@ def test_cli_bad_input_is_one_error_line_and_exit_2(tmp_path, capsys, monkeypatc
         sweep_main(argv)
     err = capsys.readouterr().err.strip()
     assert exc.value.code == 2
-    assert len(err.splitlines()) == 1 and err.startswith("error: ") and message in err, err
+    assert len(err.splitlines()) == 1 and err.startswith("run.py: error: ") and message in err, err
     assert not (tmp_path / "results").exists()
 
 

@@ -183,17 +183,23 @@ def fig_hhi(hourly: pd.DataFrame, meta: pd.DataFrame, styles: dict, path: Path) 
     return path.name, "Market concentration (HHI) over the season: rising lines mean the rich get richer."
 
 
+def _finite_max(values: np.ndarray) -> float:
+    """The colour scale's top: the largest finite value, 1 if none (a tiny run can leave a table all NaN)."""
+    finite = values[np.isfinite(values)]
+    return float(finite.max()) if finite.size and finite.max() > 0 else 1.0
+
+
 def fig_venues(hourly: pd.DataFrame, meta: pd.DataFrame, path: Path) -> Figure:
     arms = list(meta["arm"])
     table = venue_changes(hourly, meta)
     if table is not None:
         title, unit, cmap = "Venue GMV change vs no festival, same seeds (%)", "%", "RdBu"
-        lim = float(np.nanmax(np.abs(table.to_numpy(dtype=float)))) if table.size else 1.0
+        lim = _finite_max(np.abs(table.to_numpy(dtype=float)))
         vmin, vmax = -lim, lim
     else:
         table = venue_shares(hourly).reindex(arms) * 100
         title, unit, cmap = "Share of season GMV by venue type (%)", "%", "Blues"
-        vmin, vmax = 0, float(np.nanmax(table.to_numpy(dtype=float))) if table.size else 1.0
+        vmin, vmax = 0, _finite_max(table.to_numpy(dtype=float))
     fig, ax = plt.subplots(figsize=(1.0 * len(table.columns) + 3, 0.4 * len(table) + 2.2))
     im = ax.imshow(table.to_numpy(dtype=float), cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")
     ax.set_xticks(range(len(table.columns)), table.columns, rotation=35, ha="right", fontsize=8)

@@ -11,11 +11,17 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-PACKAGES = ("mesa", "numpy", "scipy", "pandas", "pyarrow", "matplotlib", "pydantic", "tqdm", "dask")
+PACKAGES = ("mesa", "numpy", "numba", "llvmlite", "scipy", "pandas", "pyarrow", "matplotlib", "pydantic", "tqdm",
+            "SALib", "dask", "distributed", "dask-jobqueue")
 REPO = Path(__file__).resolve().parents[2]
+SCHEMA = 2
+COMMON_KEYS = ("schema", "kind", "command", "status", "started", "finished", "wall_seconds", "workers", "cluster",
+               "root_seed", "platform", "packages", "git")
+"""Keys every manifest has, whatever the command (scenario, once, sweep); each kind adds its own."""
 
 
 def versions() -> dict[str, str]:
+    """Python and every package that can change the numbers or run them (the compiled kernels: numba, llvmlite)."""
     out = {"python": platform.python_version()}
     for name in PACKAGES:
         try:
@@ -37,6 +43,20 @@ def git_commit() -> dict[str, Any]:
     return {"commit": commit or None, "dirty": dirty}
 
 
+def common_fields(kind: str, argv: Sequence[str] | None, *, started: str, status: str, wall_seconds: float | None,
+                  workers: int | None, cluster: str | None, root_seed: int | None) -> dict[str, Any]:
+    """The shared part of every manifest (see COMMON_KEYS): what ran, when, where, with which code."""
+    return {"schema": SCHEMA, "kind": kind, "command": command_line(argv), "status": status, "started": started,
+            "finished": now() if status != "running" else None,
+            "wall_seconds": None if wall_seconds is None else round(wall_seconds, 2), "workers": workers,
+            "cluster": cluster, "root_seed": root_seed, **provenance()}
+
+
+def provenance() -> dict[str, Any]:
+    """Platform, package versions and git commit: enough to reproduce the numbers."""
+    return {"platform": platform.platform(), "packages": versions(), "git": git_commit()}
+
+
 def command_line(argv: Sequence[str] | None) -> str:
     args = list(sys.argv[1:] if argv is None else argv)
     return shlex.join(["python", "run.py", *args])
@@ -47,29 +67,24 @@ def now() -> str:
 
 
 def scenario_manifest(scenario: Any, argv: Sequence[str] | None, *, started: str, wall_seconds: float,
-                      workers: int | None, failures: list[dict[str, Any]]) -> dict[str, Any]:
-    """The manifest of a scenario run."""
+                      workers: int | None, failures: list[dict[str, Any]], status: str = "finished",
+                      cluster: str | None = None) -> dict[str, Any]:
+    """The manifest of a scenario run (``status`` "running" while it runs: resume reads its fingerprint)."""
     from ..scenarios import describe_arms
 
     return {
-        "command": command_line(argv),
-        "kind": "scenario",
+        **common_fields("scenario", argv, started=started, status=status, wall_seconds=wall_seconds,
+                        workers=workers, cluster=cluster, root_seed=scenario.seed),
+        "fingerprint": scenario.fingerprint(),
         "scenario": {"name": scenario.name, "description": scenario.description, "source": scenario.source,
                      "base": {k: _plain(v) for k, v in scenario.base.items()}},
         "reference": scenario.reference,
         "replications": scenario.replications,
-        "root_seed": scenario.seed,
         "counterfactual": scenario.counterfactual,
         "seeds": [{"replication": r, "seed": scenario.run_seed(r)} for r in range(scenario.replications)],
         "runs": [{"index": t.index, **t.labels, "seed": t.seed} for t in scenario.tasks()],
         "arms": describe_arms(scenario),
-        "workers": workers,
-        "started": started,
-        "finished": now(),
-        "wall_seconds": round(wall_seconds, 2),
         "failures": failures,
-        "versions": versions(),
-        "git": git_commit(),
     }
 
 

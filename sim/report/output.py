@@ -49,13 +49,13 @@ def write_report(out: Path, runs: pd.DataFrame, comparison: pd.DataFrame, hourly
 
 
 def write_results(result: Any, out: Path, *, argv: list[str] | None = None, workers: int | None = None,
-                  started: str | None = None) -> dict[str, Path]:
+                  started: str | None = None, cluster: str | None = None) -> dict[str, Path]:
     """Write a whole results folder for a ScenarioResult: tables, manifest, figures and report."""
     from .manifest import now, scenario_manifest
 
     out = Path(out)
     manifest = scenario_manifest(result.scenario, argv, started=started or now(), wall_seconds=result.wall_seconds,
-                                 workers=workers, failures=result.failures)
+                                 workers=workers, failures=result.failures, cluster=cluster)
     write_tables(out, result.runs, result.comparison, result.hourly)
     write_manifest(out, manifest)
     return write_report(out, result.runs, result.comparison, result.hourly, manifest)

@@ -1,8 +1,8 @@
 """``python run.py sweep FILE [options]``: argument parsing and one-line errors.
 
 Every mistake a user can make on the command line or in the file (missing file,
-malformed TOML, unknown key, NaN, a negative size) ends as ``error: ...`` on stderr and
-exit status 2, never a traceback.
+malformed TOML, unknown key, NaN, a negative size) ends as ``run.py: error: ...`` on
+stderr and exit status 2, never a traceback.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any, NoReturn, Sequence
 
 from ..cli import int_at_least
-from .runner import run_sweep
+from ..folders import interrupted_message
+from .runner import run_sweep, sweep_summary
 from .spec import SweepError
 
 
@@ -75,14 +76,13 @@ def sweep_main(argv: Sequence[str] | None = None) -> int:
                         progress=not args.no_progress, chunk_size=args.chunk_size,
                         cluster_options=parse_assignments(args.cluster_option, "--cluster-option"),
                         argv=["sweep", *argv])
-    except (ValueError, OSError) as exc:  # SweepError, ParameterError, ScenarioError, bad cluster settings
-        print(f"error: {_one_line(exc)}", file=sys.stderr)
+    except (ValueError, OSError) as exc:  # SweepError, ParameterError, ScenarioError, FolderError, cluster settings
+        print(f"run.py: error: {_one_line(exc)}", file=sys.stderr)
         raise SystemExit(2) from None
-    except KeyboardInterrupt:
-        print("interrupted: finished chunks are saved; continue with the same command plus --resume DIR "
-              "(the folder printed above)", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        print(interrupted_message(exc, ["sweep", *argv]), file=sys.stderr)
         raise SystemExit(130) from None
-    print(out)
+    print(sweep_summary(out))
     return 0
 
 

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import platform
 import sys
 import time
-from importlib import metadata
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -20,15 +18,15 @@ import pandas as pd
 
 from ..execute import JOBQUEUE_KINDS, Outcome, ResultStore, RunFn, check_cluster, execute, outcome_rows
 from ..metrics import RUN_METRICS
-from ..report.manifest import command_line, git_commit, now, versions
-from .analysis import point_means, sensitivity
+from ..folders import Interrupted, check_out_dir
+from ..report.manifest import common_fields, now
+from .analysis import IMPORTANCE, drivers, point_means, sensitivity
 from .design import DESIGN_POINT, REPLICATION, Design, design_table, design_tasks, make_design
 from .report import report_blocks, response_figure, sensitivity_figure, write_report
 from .spec import SweepError, SweepSpec, load_spec
 
 RESULTS_DIR = Path("results")
 MANIFEST = "manifest.json"
-EXTRA_PACKAGES = ("SALib", "distributed", "dask-jobqueue")  # beyond what every results folder records
 
 
 def run_sweep(
@@ -65,21 +63,28 @@ def run_sweep(
     out = _prepare_dir(spec, out_dir, resume_dir)
     design = make_design(spec)
     tasks, invalid = design_tasks(spec, design)
-    facts = {"command": command_line(argv), "started": now(),
-             "resumed": resume_dir is not None, "workers": workers, "cluster": cluster, **provenance()}
+    facts = {**common_fields("sweep", argv, started=now(), status="running", wall_seconds=None, workers=workers,
+                             cluster=cluster, root_seed=spec.root_seed), "resumed": resume_dir is not None}
     write_manifest(out, spec, facts)
     options = {**spec.cluster, **(cluster_options or {})} if cluster in JOBQUEUE_KINDS else dict(cluster_options or {})
+    if cluster in JOBQUEUE_KINDS:  # job logs (slurm-*.out) beside the results, not in the current folder
+        options.setdefault("log_directory", str((out / "logs").absolute()))
     store = ResultStore(out, keep_hourly=spec.keep_hourly)
     facts["runs_executed"] = len(tasks) - len(store.completed_indices() & {t.index for t in tasks})
     if progress:
         print(f"sweep {spec.name}: {len(design)} design points x {spec.replications} replications, "
               f"{facts['runs_executed']} runs to do -> {out}", file=sys.stderr)
     t0 = time.perf_counter()
-    outcomes = execute(tasks, workers=workers, cluster=cluster, chunk_size=chunk_size, keep_hourly=spec.keep_hourly,
-                       progress=progress, store=store, run_fn=run_fn, cluster_options=options or None)
-    facts["wall_seconds"] = time.perf_counter() - t0
-    facts["finished"] = now()
-    write_outputs(out, spec, design, outcomes + invalid, facts)
+    try:  # until the outputs are written: an interrupt while writing them is resumed the same way
+        outcomes = execute(tasks, workers=workers, cluster=cluster, chunk_size=chunk_size,
+                           keep_hourly=spec.keep_hourly, progress=progress, store=store, run_fn=run_fn,
+                           cluster_options=options or None)
+        facts["wall_seconds"] = round(time.perf_counter() - t0, 2)
+        facts["finished"] = now()
+        facts["status"] = "finished"
+        write_outputs(out, spec, design, outcomes + invalid, facts)
+    except KeyboardInterrupt:
+        raise Interrupted(out) from None
     return out
 
 
@@ -122,10 +127,7 @@ def _prepare_dir(spec: SweepSpec, out_dir: str | Path | None, resume_dir: str | 
         out = RESULTS_DIR / f"sweep-{spec.name}-{dt.datetime.now():%Y%m%d-%H%M%S}"
     else:
         out = Path(out_dir)
-    if out.exists() and any(out.iterdir()):
-        raise SweepError(f"--out {out}: folder exists and is not empty (use --resume {out} to continue it)")
-    out.mkdir(parents=True, exist_ok=True)
-    return out
+    return check_out_dir(out)
 
 
 def _identity(spec: dict[str, Any]) -> dict[str, Any]:
@@ -169,12 +171,33 @@ def write_manifest(out: Path, spec: SweepSpec, facts: dict[str, Any]) -> None:
     tmp.replace(out / MANIFEST)
 
 
-def provenance() -> dict[str, Any]:
-    """Package versions (with the sweep's own engines) and git commit: enough to reproduce the numbers."""
-    packages = versions()
-    for name in EXTRA_PACKAGES:
-        try:
-            packages[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            packages[name] = "not installed"
-    return {"platform": platform.platform(), "packages": packages, "git": git_commit()}
+def sweep_summary(out: Path, top: int = 3) -> str:
+    """One screen at the end of a sweep: runs, failures, wall time, what matters most, where the report is."""
+    manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    spec = SweepSpec.from_dict(manifest["spec"], source=manifest.get("source"))
+    lines = [f"sweep {spec.name} ({spec.method}): {manifest.get('runs', 0)} runs, {manifest.get('failed', 0)} failed, "
+             f"{manifest.get('runs_executed', 0)} run now in {float(manifest.get('wall_seconds') or 0):.0f} s"]
+    table = pd.read_csv(out / "sensitivity.csv")
+    if spec.method in ("grid", "lhs") and len(make_design(spec)) > 1:
+        lines.append(_best_points(out, spec.outcomes))
+    lines.append(f"most influential parameters per outcome ({IMPORTANCE[spec.method]}):")
+    for outcome, ranked in drivers(table, spec.method, top).items():
+        shown = ", ".join(f"{key} {value:.2f}" for key, value in ranked) or "not analysed (see report)"
+        lines.append(f"  {outcome}: {shown}")
+    if manifest.get("failed"):
+        lines.append(f"failures: {out / 'failures.csv'}")
+    lines.append(f"Report: {out / 'report.html'}  (also report.md, runs.csv, sensitivity.csv, design.csv, figures/ in {out})")
+    return "\n".join(lines)
+
+
+def _best_points(out: Path, outcomes: Sequence[str]) -> str:
+    """The design point with the highest mean of the first outcome (the one the file lists first)."""
+    runs = pd.read_csv(out / "runs.csv")
+    design = pd.read_csv(out / "design.csv")
+    first = outcomes[0]
+    means = runs[runs["error"].isna()].groupby(DESIGN_POINT)[first].mean()
+    if means.dropna().empty:
+        return f"best design point by {first}: none (no successful runs)"
+    best = int(means.idxmax())
+    row = design[design[DESIGN_POINT] == best].drop(columns=[DESIGN_POINT, "seeds"], errors="ignore").iloc[0].to_dict()
+    return f"best design point by {first} (mean {means[best]:.4g}): " + ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items())

@@ -19,7 +19,7 @@ from scipy import stats
 from ..formats import windows_text
 from ..metrics import RUN_METRICS
 from ..params import ParameterError, Params, build_params, known_keys
-from ..scenarios import DEFAULT_SEED, ScenarioError, flatten, load_scenario
+from ..scenarios import DEFAULT_SEED, ScenarioError, flatten, load_scenario, seed_problem
 
 METHODS = ("grid", "lhs", "sobol", "morris")
 DISTRIBUTIONS = ("uniform", "loguniform", "normal", "triangular")  # plus "choice" for listed values
@@ -215,13 +215,14 @@ def parse_spec(data: Mapping[str, Any], *, default_name: str = "sweep", source: 
     seeds = data.get("seeds", "common")
     if seeds not in SEED_MODES:
         raise SweepError(f"seeds: must be one of {', '.join(SEED_MODES)} (got {seeds!r})")
+    root_seed = _seed("root_seed", data.get("root_seed", DEFAULT_SEED))
     return SweepSpec(
         name=name, factors=factors, method=method,
         samples=None if samples is None else _count("sampler.samples", samples),
         levels=_count("sampler.levels", sampler.get("levels", 4), minimum=2),
-        sampler_seed=_seed("sampler.seed", sampler.get("seed", data.get("root_seed", DEFAULT_SEED))),
+        sampler_seed=_seed("sampler.seed", sampler.get("seed", root_seed)),
         replications=_count("replications", data.get("replications", 1)),
-        outcomes=tuple(dict.fromkeys(outcomes)), root_seed=_seed("root_seed", data.get("root_seed", DEFAULT_SEED)),
+        outcomes=tuple(dict.fromkeys(outcomes)), root_seed=root_seed,
         seeds=seeds, counterfactual=_bool(data, "counterfactual", True), keep_hourly=_bool(data, "keep_hourly", False),
         base=base, description=_string(data, "description", ""), cluster=_table(data, "cluster"), source=source,
     )
@@ -295,6 +296,9 @@ def _factor(key: str, body: Mapping[str, Any], method: str, default: Any) -> Fac
         for v in values:
             _check_value(key, v)
         return Factor(key, "choice", values=tuple(values), integer=integer)
+    if isinstance(default, str):
+        raise SweepError(f"{where}: {key} is categorical; list its levels with values = [...] instead of a "
+                         "range or distribution")
     dist = body.get("distribution", "uniform")
     if dist not in DISTRIBUTIONS:
         raise SweepError(f"{where}.distribution: must be one of {', '.join(DISTRIBUTIONS)} (got {dist!r})")
@@ -316,12 +320,15 @@ def _factor(key: str, body: Mapping[str, Any], method: str, default: Any) -> Fac
     elif steps is not None:
         raise SweepError(f"{where}.steps: only used by grid sweeps")
     factor = Factor(key, dist, low=low, high=high, steps=steps, mean=mean, sd=sd, mode=mode, integer=integer)
-    for v in (factor.from_unit(np.array([_EDGE, 1 - _EDGE]))):
+    bounds = [b for b in (low, high) if b is not None]
+    for bound in bounds:  # the values the user wrote, so a message quotes them (not 1.499999999999)
+        _check_value(key, int(round(bound)) if integer else bound, f" from range = [{low:g}, {high:g}]")
+    for v in factor.from_unit(np.array([_EDGE, 1 - _EDGE])):
         _check_value(key, v)
     return factor
 
 
-def _check_value(key: str, value: Any) -> None:
+def _check_value(key: str, value: Any, context: str = "") -> None:
     """Reject a value its own field rejects (type, sign, bounds) whatever the rest of the design.
 
     Errors of a whole section (e.g. shares summing past 1) depend on the other values, so
@@ -331,7 +338,7 @@ def _check_value(key: str, value: Any) -> None:
         build_params({key: value})
     except ParameterError as exc:
         if str(exc).startswith(f"{key}:"):
-            raise SweepError(f"vary.{exc}") from None
+            raise SweepError(f"vary.{exc}{context}") from None
 
 
 def _range(where: str, value: Any, required: bool) -> tuple[float | None, float | None]:
@@ -360,7 +367,10 @@ def _count(where: str, value: Any, minimum: int = 1) -> int:
 
 
 def _seed(where: str, value: Any) -> int:
-    return _count(where, value, minimum=0)
+    problem = seed_problem(value)
+    if problem:
+        raise SweepError(f"{where}: {problem}")
+    return value
 
 
 def _bool(data: Mapping[str, Any], key: str, default: bool) -> bool:

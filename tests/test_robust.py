@@ -1,0 +1,290 @@
+"""Nothing lost, nothing hung: Ctrl-C, resume, output folders checked first, meaningless input refused.
+
+The interrupt test runs the real command line in its own session and sends SIGINT to the
+whole process group, as a terminal's Ctrl-C does, at seeded random moments.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from conftest import ROOT, TINY, fake_run
+from sim.cli import main
+from sim.report.manifest import COMMON_KEYS
+from sim.sweeps import run_sweep
+
+# `none` reuses its arm's baseline run, so a replication costs two simulations, not three
+STUDY = ["formats", "--arms", "single_day,none", "--reps", "3", "--workers", "2", "--no-progress", *TINY]
+SWEEP_FILE = ('name = "t"\nreplications = 1\ncounterfactual = false\noutcomes = ["gmv_festival"]\n'
+              '[base]\n"consumers.n" = 300\n[vary."festival.discount"]\nrange = [0.1, 0.5]\nsteps = 3\n')
+
+
+def _session_processes(sid: int) -> list[int]:
+    """Live processes of a session (the command, its workers, the forkserver), zombies excluded."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()  # after "pid (comm) "
+        if int(fields[3]) == sid and fields[0] != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+def _start(args: list[str], tmp: Path, cwd: Path) -> subprocess.Popen:
+    env = {**os.environ, "TMPDIR": str(tmp)}  # multiprocessing's pymp-* folders land here, where we can see them
+    return subprocess.Popen([sys.executable, str(ROOT / "run.py"), *args], cwd=cwd, env=env, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def test_sigint_at_random_moments_exits_130_keeps_results_and_resumes_identically(tmp_path):
+    """One Ctrl-C: exit 130 within seconds, no traceback, no stray process or temp folder, finished runs kept;
+    the command the message prints finishes the study with runs.csv byte-identical to an uninterrupted one."""
+    rng = random.Random(20261111)
+    sweep_file = _sweep_spec(tmp_path)
+    commands = [STUDY, ["sweep", str(sweep_file), "--workers", "2", "--chunk-size", "1", "--no-progress"], STUDY]
+    tries, kept = len(commands), []
+    for k, command in enumerate(commands):
+        tmp = tmp_path / f"tmp{k}"
+        tmp.mkdir()
+        out = tmp_path / f"study{k}"
+        proc = _start([*command, "--out", str(out)], tmp, tmp_path)
+        if k == tries - 1:  # the last try is interrupted after the first chunk landed, so something is kept
+            deadline = time.time() + 120
+            while not list((out / "chunks").glob("runs-*.parquet")) and time.time() < deadline:
+                time.sleep(0.05)
+            time.sleep(rng.uniform(0.0, 1.0))  # the last replication's chunk is still running
+        else:  # anywhere from loading the package to writing the report
+            time.sleep(rng.uniform(0.3, 6.0))
+        sent = time.time()
+        os.killpg(proc.pid, signal.SIGINT)
+        try:
+            rc = proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            pytest.fail(f"try {k}: still running 30 s after SIGINT (hang)")
+        err = proc.stderr.read()
+        if rc == 0:  # the study finished before the signal: nothing to check about interrupts
+            continue
+        assert rc == 130, (k, rc, err)
+        assert time.time() - sent < 15 and "Traceback" not in err, (k, err)
+        deadline = time.time() + 10
+        while _session_processes(proc.pid) and time.time() < deadline:
+            time.sleep(0.1)
+        assert not _session_processes(proc.pid), f"try {k}: stray processes"
+        assert not list(tmp.glob("pymp-*")), f"try {k}: temp folders left"
+        for chunk in (out / "chunks").glob("runs-*.parquet"):  # whole chunks only (a scenario's: one replication)
+            assert len(pd.read_parquet(chunk)) == (1 if command[0] == "sweep" else 2)
+        assert not (out / ".lock").exists()
+        if "finish the job with: " in err and command is STUDY:
+            kept.append((len(list((out / "chunks").glob("runs-*.parquet"))), out, err))
+    assert kept, "no try was interrupted after its folder existed"
+    n_kept, out, err = max(kept, key=lambda item: item[0])
+    assert n_kept >= 1
+    command = shlex.split(err.split("finish the job with: ", 1)[1].strip())
+    assert command[:2] == ["python", "run.py"] and command[-2:] == ["--resume", str(out)]
+    resumed = subprocess.run([sys.executable, str(ROOT / "run.py"), *command[2:]], cwd=tmp_path, capture_output=True,
+                             text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"{n_kept * 2} already done" in resumed.stdout
+    full = subprocess.run([sys.executable, str(ROOT / "run.py"), *STUDY, "--out", str(tmp_path / "full")],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert full.returncode == 0, full.stderr
+    assert (out / "runs.csv").read_bytes() == (tmp_path / "full" / "runs.csv").read_bytes()
+    assert not (out / ".lock").exists() and not (tmp_path / "full" / ".lock").exists()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == "finished" and manifest["kind"] == "scenario"
+
+
+def _fails(argv: list[str], capsys, needle: str) -> str:
+    """``run.py argv`` ends in one error line containing ``needle`` and exit 2, before any run."""
+    try:
+        status = main(argv)
+    except SystemExit as exc:  # the sweep command exits itself
+        status = exc.code
+    err = capsys.readouterr().err.strip()
+    assert status == 2, err
+    assert len(err.splitlines()) == 1 and err.startswith("run.py: error: ") and needle in err, err
+    assert "Traceback" not in err
+    return err
+
+
+@pytest.fixture
+def places(tmp_path):
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    results = tmp_path / "old"
+    results.mkdir()
+    (results / "manifest.json").write_text(json.dumps({"kind": "scenario", "command": "python run.py formats"}))
+    (results / "runs.csv").write_text("a\n")
+    sweep = tmp_path / "s.toml"
+    sweep.write_text(SWEEP_FILE)
+    return {"file": str(afile), "under_file": str(afile / "sub"), "results": str(results), "proc": "/proc/nope",
+            "sweep": str(sweep)}
+
+
+@pytest.mark.parametrize("command", ["scenario", "once", "sweep"])
+@pytest.mark.parametrize("place, needle", [
+    ("file", "is a file, not a folder"), ("under_file", "afile is a file"),
+    ("results", "holds the results of a scenario run; choose a new folder; to finish an interrupted study there: "
+                "python run.py formats --resume"),
+    ("proc", "cannot write there"),
+])
+def test_every_output_folder_is_checked_before_the_first_run(places, capsys, monkeypatch, command, place, needle):
+    import sim.execute
+    import sim.sweeps.runner
+
+    for module in (sim.execute, sim.sweeps.runner):
+        monkeypatch.setattr(module, "execute", lambda *a, **k: pytest.fail("a run started"))
+    head = {"scenario": ["formats"], "once": ["once"], "sweep": ["sweep", places["sweep"]]}[command]
+    _fails([*head, "--out", places[place]], capsys, needle)
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["once", "--seed", str(2**63)], "--seed: must be an integer from 0 to 2**63-1"),
+    (["once", "--set", "consumers.n=true"], "consumers.n: must be a number, not a boolean"),
+    (["once", "--set", "consumers.n=1"], "consumers.n: at least 10 consumers are needed"),
+    (["formats", "--set", "festival.format=continuous"],
+     "--set festival.format=continuous makes arms single_day, two_waves, continuous, none identical"),
+    (["formats", "--resume", "/nonexistent/x"], "--resume /nonexistent/x: no such folder"),
+    (["params", "extra"], "unrecognized arguments: extra"),
+])
+def test_meaningless_input_is_refused_with_one_line(argv, needle, capsys):
+    _fails(argv, capsys, needle)
+
+
+@pytest.mark.parametrize("text, needle", [
+    ("", "empty scenario file"),
+    ("# only a comment\n", "empty scenario file"),
+    ('[base]\n"consumers.n" = true\n', "base: consumers.n: must be a number, not a boolean"),
+    ('seed = 100000000000000000000000\n[base]\n"consumers.n" = 100\n', "seed: must be an integer from 0 to 2**63-1"),
+    ('[[arms]]\nname = "a"\n"festival.discount" = 0.3\n[[arms]]\nname = "b"\n', "arms a, b have identical parameters"),
+])
+def test_meaningless_scenario_files_are_refused(tmp_path, capsys, text, needle):
+    path = tmp_path / "study.toml"
+    path.write_text(text)
+    _fails([str(path)], capsys, needle)
+
+
+@pytest.mark.parametrize("vary, needle", [
+    ('[vary."festival.format"]\nrange = [0, 1]\nsteps = 2\n',
+     "vary.festival.format: festival.format is categorical; list its levels with values = [...]"),
+    ('[vary."festival.discount"]\nrange = [0.5, 1.5]\nsteps = 2\n',
+     "vary.festival.discount: Input should be less than 1 (got 1.5) from range = [0.5, 1.5]"),
+    ('root_seed = 100000000000000000000000\n[vary."festival.discount"]\nvalues = [0.2]\n',
+     "root_seed: must be an integer from 0 to 2**63-1"),
+])
+def test_sweep_messages_quote_what_the_user_wrote(tmp_path, capsys, vary, needle):
+    path = tmp_path / "s.toml"
+    path.write_text(vary)
+    _fails(["sweep", str(path)], capsys, needle)
+
+
+@pytest.mark.parametrize("command", ["once", "list", "params", "sweep", "report", "formats"])
+def test_help_on_every_command(command, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main([command, "-h"])
+    assert exc.value.code == 0 and "usage: run.py" in capsys.readouterr().out
+
+
+def test_report_rebuilds_a_sweep_folder_and_a_finished_sweep_has_no_lock(tmp_path, capsys):
+    out = run_sweep(_sweep_spec(tmp_path), workers=1, out_dir=tmp_path / "sw", progress=False,
+                    run_fn=fake_run)
+    assert not (out / ".lock").exists()
+    (out / "report.html").unlink()
+    assert main(["report", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert (out / "report.html").is_file() and "3 runs, 0 failed" in text and "Report: " in text
+
+
+def _sweep_spec(tmp_path: Path) -> Path:
+    path = tmp_path / "s.toml"
+    path.write_text(SWEEP_FILE)
+    return path
+
+
+def test_sweep_ends_with_a_one_screen_summary(tmp_path, capsys, monkeypatch):
+    import sim.sweeps.cli
+
+    monkeypatch.setattr(sim.sweeps.cli, "run_sweep", lambda *a, **k: run_sweep(_sweep_spec(tmp_path), workers=1,
+                        out_dir=tmp_path / "sw", progress=False, run_fn=fake_run))
+    assert main(["sweep", "whatever.toml"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("sweep t (grid): 3 runs, 0 failed, 3 run now in ")
+    assert any(ln.startswith("best design point by gmv_festival") for ln in lines)
+    assert any(ln.strip().startswith("gmv_festival: ") for ln in lines)  # its most influential parameters
+    assert lines[-1].startswith(f"Report: {tmp_path / 'sw' / 'report.html'}") and len(lines) < 25
+
+
+def test_slurm_job_logs_go_under_the_output_folder(tmp_path, monkeypatch):
+    import sim.sweeps.runner
+
+    seen = {}
+
+    def fake_execute(tasks, **kwargs):
+        seen.update(kwargs["cluster_options"])
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sim.sweeps.runner, "execute", fake_execute)
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(_sweep_spec(tmp_path), cluster="slurm", out_dir=tmp_path / "sw", progress=False)
+    assert seen["log_directory"] == str((tmp_path / "sw" / "logs").absolute())
+
+
+def test_every_command_writes_the_same_manifest_schema(tmp_path, result_folder_kinds=("once", "scenario", "sweep")):
+    from conftest import run_cli
+    from sim.report import write_results
+    from sim.scenarios import load_scenario, run_scenario
+
+    once = run_cli("once", *TINY, "--out", str(tmp_path / "once"))
+    assert once.returncode == 0, once.stderr
+    scenario = load_scenario("formats").with_options(replications=2)
+    write_results(run_scenario(scenario, workers=1, run_fn=fake_run), tmp_path / "scenario")
+    run_sweep(_sweep_spec(tmp_path), workers=1, out_dir=tmp_path / "sweep", progress=False, run_fn=fake_run)
+    manifests = {k: json.loads((tmp_path / k / "manifest.json").read_text()) for k in result_folder_kinds}
+    for kind, manifest in manifests.items():
+        assert set(COMMON_KEYS) <= set(manifest), (kind, set(COMMON_KEYS) - set(manifest))
+        assert manifest["kind"] == kind and manifest["status"] == "finished"
+        assert {"numba", "llvmlite", "numpy", "SALib"} <= set(manifest["packages"])
+    assert len({tuple(sorted(m["packages"])) for m in manifests.values()}) == 1
+
+
+def test_sweep_interrupt_names_the_exact_command_that_finishes_it(capsys, monkeypatch, tmp_path):
+    """The old message said "the same command plus --resume", which is refused with --out."""
+    import sim.sweeps.cli
+    from sim.folders import Interrupted
+
+    def interrupted(*args, **kwargs):
+        raise Interrupted(tmp_path / "sw")
+
+    monkeypatch.setattr(sim.sweeps.cli, "run_sweep", interrupted)
+    with pytest.raises(SystemExit) as exc:
+        main(["sweep", "f.toml", "--out", str(tmp_path / "sw"), "--reps", "2"])
+    err = capsys.readouterr().err.strip()
+    assert exc.value.code == 130 and len(err.splitlines()) == 1
+    assert err.endswith(f"finish the job with: python run.py sweep f.toml --reps 2 --resume {tmp_path / 'sw'}"), err
+
+
+def test_resume_refuses_a_folder_of_another_study_and_names_its_command(tmp_path, capsys):
+    folder = tmp_path / "study"
+    folder.mkdir()
+    (folder / "manifest.json").write_text(json.dumps({"kind": "scenario", "fingerprint": "other",
+                                                      "command": f"python run.py formats --reps 2 --out {folder}"}))
+    _fails(["formats", "--resume", str(folder)], capsys,
+           f"holds a study with other runs (another scenario, --set, --reps, --seed or --arms); finish it with: "
+           f"python run.py formats --reps 2 --resume {folder}")
