@@ -118,11 +118,13 @@ def test_dashboard_in_browser(dashboard) -> None:
             while _hour(page) == 0 and time.monotonic() < deadline:
                 step.click()
                 time.sleep(1.0)
-            assert _hour(page) == 1 and _gmv(page) > 0, "Step did not advance the model or update the summary"
+            time.sleep(2.0)  # a repeated click that was still on its way may land too
+            first = _hour(page)
+            assert first in (1, 2) and _gmv(page) > 0, "Step did not advance the model or update the summary"
             step.click()
             step.click()
-            expect(summary).to_contain_text("season hour 3 of", timeout=UI_TIMEOUT_MS)
-            expect(page.get_by_text("Step: 3")).to_be_visible()
+            expect(summary).to_contain_text(f"season hour {first + 2} of", timeout=UI_TIMEOUT_MS)
+            expect(page.get_by_text(f"Step: {first + 2}")).to_be_visible()
             _wait_for(lambda: gmv_plot.screenshot() != before, "the GMV plot to change after stepping")
 
             # Play, then pause: the clock runs, then stops.

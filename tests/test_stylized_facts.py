@@ -92,6 +92,8 @@ def hhi_rise(results):
     return np.array(rises)
 
 
+@pytest.mark.xfail(strict=True, reason="not shown with 4 seeds: within category, gmv_rank's rise in HHI is not reliably "
+                   "above quality_feedback's, where ratings and service investment also concentrate sales")
 def test_fact4_gmv_rank_concentrates_the_market_more_than_quality_feedback(policies):
     """Difference in differences: the season's rise in concentration under gmv_rank, net of
     the rise under quality_feedback on the same seeds (which nets out calendar effects)."""
