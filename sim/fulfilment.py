@@ -162,20 +162,27 @@ class Fulfilment:
         model, book = self.model, self.model.brand_book
         n = book.n
         parcel = f.venue == 0
-        revenue = f.units * f.price
-        commission = model.params.platform.commission * revenue * f.online
-        subsidy_paid = f.units * book.list_price[f.brand] * f.subsidy
+        revenue = self._pay(f, +1)
         book.inventory -= np.bincount(f.brand, f.units, minlength=n)
         book.sold_today += np.bincount(f.brand, f.units, minlength=n)
         book.gmv_today += np.bincount(f.brand, revenue, minlength=n)
-        book.revenue += np.bincount(f.brand, revenue + subsidy_paid - commission, minlength=n)
-        model.platform.subsidy_cost += float(subsidy_paid.sum())
-        model.platform.commission += float(commission.sum())
         new = ~f.balance
         model.consumers.commit(f.consumer[new], f.category[new], f.relief[new], revenue[new], unique=True)
         figures.filled = f
         self.deliver(f.take(~parcel), wait_h=0)  # offline sales and pick-ups: in hand at once
         model.online.accept(f.take(parcel), self.rng)
+
+    def _pay(self, f: Requests, sign: int) -> np.ndarray:
+        """Money of filled orders (sign +1) or of their refunds (-1): the brand receives the price
+        plus the platform's subsidy less commission on online orders. Returns each order's value."""
+        model, book = self.model, self.model.brand_book
+        revenue = f.units * f.price
+        commission = model.params.platform.commission * revenue * f.online
+        subsidy_paid = f.units * book.list_price[f.brand] * f.subsidy
+        book.revenue += sign * np.bincount(f.brand, revenue + subsidy_paid - commission, minlength=book.n)
+        model.platform.subsidy_cost += sign * float(subsidy_paid.sum())
+        model.platform.commission += sign * float(commission.sum())
+        return revenue
 
     def deliver(self, f: Requests, wait_h: int) -> None:
         """Orders reach their buyers after ``wait_h`` hours in the queues: returns, outcome, review."""
@@ -196,13 +203,8 @@ class Fulfilment:
         book.delivered_today += np.bincount(f.brand, minlength=n)
         if returned.any():  # money back, goods back on the shelf, the need is still there
             r = f.take(returned)
-            revenue = r.units * r.price
-            commission = model.params.platform.commission * revenue * r.online
-            subsidy_paid = r.units * book.list_price[r.brand] * r.subsidy
-            book.revenue -= np.bincount(r.brand, revenue + subsidy_paid - commission, minlength=n)
+            revenue = self._pay(r, -1)
             book.inventory += np.bincount(r.brand, r.units, minlength=n)
-            model.platform.subsidy_cost -= float(subsidy_paid.sum())
-            model.platform.commission -= float(commission.sum())
             model.consumers.commit(r.consumer, r.category, -r.relief, -revenue)
         model.consumers.experience(f.consumer, f.category, f.brand, outcome)
         self._review(f.brand, outcome)

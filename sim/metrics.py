@@ -169,8 +169,7 @@ class Recorder:
     # --- per-run metrics ----------------------------------------------------------------
     def period_sum(self, name: str, period: tuple[int, int]) -> float:
         """Real-scale total of a series over simulation hours [start, end)."""
-        start, end = (max(t - self.offset, 0) for t in period)
-        return float(self.series[name][start:end].sum() * self.weight)
+        return float(self.series[name][self._season_slice(period)].sum() * self.weight)
 
     def summary(self) -> dict[str, float]:
         s, w, cal = self.series, self.weight, self.calendar

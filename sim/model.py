@@ -150,11 +150,8 @@ class Double11Model(mesa.Model):
         # Festival traffic reaches offline venues in proportion to their integration.
         festival_traffic = 1.0 + (vp.festival_offline_pull * self._venue_integration if in_window else 0.0)
         pull = self._venue_pull * (open_now * festival_traffic)[:, None]
-        by_tier = [(self._venue_tier == tier)[:, None] for tier in range(len(TIERS))]
-        # (tiers, categories, venues), contiguous: the compiled kernel is specialised on the layout
-        venue_cum = np.ascontiguousarray(np.stack([np.cumsum((pull * t).T, axis=1) for t in by_tier]))
-        pickup = pull * (self._venue_integration > 0)[:, None]
-        pickup_cum = np.ascontiguousarray(np.stack([np.cumsum((pickup * t).T, axis=1) for t in by_tier]))
+        venue_cum = self._per_tier_cumulative(pull)
+        pickup_cum = self._per_tier_cumulative(pull * (self._venue_integration > 0)[:, None])
 
         base = cp.sessions_per_week / HOURS_PER_WEEK * cal.diurnal[h]
         offline_boost = float(np.average(festival_traffic, weights=open_now)) if open_now.any() and in_window else 1.0
@@ -185,6 +182,12 @@ class Double11Model(mesa.Model):
             urgency=cp.urgency_strength * closing,
             urgency_activity=cp.urgency_activity * closing,
         )
+
+    def _per_tier_cumulative(self, weights: np.ndarray) -> np.ndarray:
+        """(venues, categories) weights -> (tiers, categories, venues) cumulative weights of each
+        tier's venues; contiguous, since the compiled kernel is specialised on the layout."""
+        by_tier = [(self._venue_tier == tier)[:, None] for tier in range(len(TIERS))]
+        return np.ascontiguousarray(np.stack([np.cumsum((weights * t).T, axis=1) for t in by_tier]))
 
     def step(self) -> None:
         if self.hour == self.calendar.season_start:

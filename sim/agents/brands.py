@@ -156,7 +156,7 @@ class Brand(mesa.Agent):
         fade = 0.5 ** (1.0 / ep.rating_memory_days)
         self.review_sum *= fade
         self.review_weight *= fade
-        self.rating = (ep.rating_prior_reviews * 0.5 + self.review_sum) / (ep.rating_prior_reviews + self.review_weight)
+        self.rating = rating_from_reviews(self.review_sum, self.review_weight, ep.rating_prior_reviews)
         if self.delivered_today > 0:
             self.return_rate += (1 - fade) * (self.returns_today / self.delivered_today - self.return_rate)
 
@@ -225,6 +225,11 @@ def create_brands(model: "Double11Model", params: Params, rng: np.random.Generat
     return book, brands
 
 
+def rating_from_reviews(review_sum, review_weight, prior_reviews: float):
+    """The reviews' mean, shrunk towards a neutral 0.5 with the weight of ``prior_reviews``."""
+    return (prior_reviews * 0.5 + review_sum) / (prior_reviews + review_weight)
+
+
 def _initial_reviews(book: BrandBook, params: Params, rng: np.random.Generator) -> None:
     """Existing brands start with the reviews of ``initial_reviews_days`` of ordinary sales:
     their expected outcome plus each brand's lasting review bias plus sampling noise."""
@@ -238,4 +243,4 @@ def _initial_reviews(book: BrandBook, params: Params, rng: np.random.Generator) 
                 - ep.return_penalty * returns)
     noise = rng.normal(0.0, ep.review_noise, book.n) * np.sqrt(np.maximum(book.review_weight, 1.0))
     book.review_sum[:] = book.review_weight * (np.clip(expected, 0, 1) + book.review_bias) + noise
-    book.rating[:] = (ep.rating_prior_reviews * 0.5 + book.review_sum) / (ep.rating_prior_reviews + book.review_weight)
+    book.rating[:] = rating_from_reviews(book.review_sum, book.review_weight, ep.rating_prior_reviews)
