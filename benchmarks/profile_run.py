@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     from sim.params import build_params
     from sim.runs import simulate
 
-    params = build_params({"consumers.n": args.consumers, "festival.format": args.format})
+    params = build_params({"consumers.n": args.consumers, "festival.format": args.format, "season.end": "2026-11-30"})
     if args.lines:
         try:
             from line_profiler import LineProfiler

@@ -14,7 +14,7 @@ def _picks(utility, outside, uniforms):
     slot = np.empty(n, dtype=np.int64)
     logsum = np.empty(n)
     for i in range(n):
-        slot[i], logsum[i] = logit_pick(utility[i], outside[i], uniforms[i])
+        slot[i], logsum[i] = logit_pick(utility[i], outside[i], uniforms[i], np.empty_like(utility[i]))
     return slot, logsum
 
 

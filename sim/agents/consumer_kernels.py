@@ -95,13 +95,14 @@ class HourConditions(NamedTuple):
 
 
 @njit(cache=True)
-def logit_pick(utility, outside, u):
+def logit_pick(utility, outside, u, weights):
     """Multinomial logit with an outside option, decided by one uniform ``u`` in [0, 1).
 
-    ``utility`` holds the inside options (-inf = unavailable). The outside option comes
-    first on the unit interval, then each inside option in turn (inverse CDF). Returns
-    the chosen slot (-1 = outside option) and the log-sum of the exponentiated
-    utilities (the expected maximum utility, for consumer surplus).
+    ``utility`` holds the inside options (-inf = unavailable); ``weights`` is scratch space
+    of the same size. The outside option comes first on the unit interval, then each
+    inside option in turn (inverse CDF). Returns the chosen slot (-1 = outside option) and
+    the log-sum of the exponentiated utilities (the expected maximum utility, for
+    consumer surplus).
     """
     width = utility.shape[0]
     top = outside
@@ -111,7 +112,8 @@ def logit_pick(utility, outside, u):
     exp_outside = np.exp(outside - top)
     inside = exp_outside - exp_outside  # a zero of the utilities' type
     for j in range(width):
-        inside += np.exp(utility[j] - top)
+        weights[j] = np.exp(utility[j] - top)
+        inside += weights[j]
     total = exp_outside + inside
     logsum = np.log(total) + top
     r = u * total
@@ -121,10 +123,9 @@ def logit_pick(utility, outside, u):
     slot = -1
     cum = inside - inside
     for j in range(width):
-        weight = np.exp(utility[j] - top)
-        if weight > 0:  # an unavailable option (-inf) is never chosen
+        if weights[j] > 0:  # an unavailable option (-inf) is never chosen
             slot = j
-            cum += weight
+            cum += weights[j]
             if cum >= left:
                 break
     return slot, logsum  # past the running sum by rounding: the last available option
@@ -165,15 +166,20 @@ def activate_hour(candidates, uniforms, lam_on, lam_off, lam_max, urgency_activi
     online = np.empty(k, dtype=np.bool_)
     f32 = np.float32
     n = 0
+    # Columns gathered first, one per loop, so the cache misses overlap (see shop_hour).
+    preference = _gather(online_preference, candidates)
+    content = _gather(satisfaction, candidates)
+    aware_now = _gather(aware, candidates)
+    back = _gather(churned_until, candidates)
     for i in range(k):
         consumer = candidates[i]
-        pref = online_preference[consumer]
-        factor = activity_floor + satisfaction[consumer]
-        if aware[consumer]:
+        pref = preference[i]
+        factor = activity_floor + content[i]
+        if aware_now[i]:
             factor *= f32(1.0) + urgency_activity
         on = pref * lam_on
         base = on + (f32(1.0) - pref) * lam_off
-        if not (uniforms[i, 0] * lam_max < base * factor) or churned_until[consumer] > hour:
+        if not (uniforms[i, 0] * lam_max < base * factor) or back[i] > hour:
             continue
         active[n] = consumer
         online[n] = uniforms[i, 1] * base < on
@@ -196,6 +202,15 @@ def _pick_venue(cum, u):
         if cum[v] < target:
             pick += 1
     return min(pick, n_venues - 1)
+
+
+@njit(cache=True)
+def _gather(column, idx):
+    """``column[idx]`` as a plain loop (no temporary index checks; the reads overlap)."""
+    out = np.empty(idx.shape[0], dtype=column.dtype)
+    for i in range(idx.shape[0]):
+        out[i] = column[idx[i]]
+    return out
 
 
 N_FIXED_UNIFORMS = 8  # per session: category, venue, admission, pre-sale, logit, units, overflow, pick-up
@@ -225,12 +240,19 @@ def shop_hour(idx, online, offer, shoppers, settings, now, uniforms):
     f32 = np.float32
     growth = shoppers.need_rate * f32(now.hour)
 
-    # The active consumers' need, gathered first: a plain copy loop lets the CPU overlap the
-    # memory reads, which matters when the population is much larger than the caches.
+    # The active consumers' columns, gathered first, one column per loop: independent reads
+    # let the CPU overlap the cache misses, which dominate when the population is much
+    # larger than the caches (the decision loops below would wait for each in turn).
     need = np.empty((k, n_categories), dtype=np.float32)
     for i in range(k):
         for c in range(n_categories):
             need[i, c] = shoppers.need_base[idx[i], c] + growth[c]
+    tier = _gather(shoppers.tier, idx)
+    wallets = _gather(shoppers.wallet, idx)
+    quality_sensitivity = _gather(shoppers.quality_sensitivity, idx)
+    price_sensitivity = _gather(shoppers.price_sensitivity, idx)
+    deal_proneness = _gather(shoppers.deal_proneness, idx)
+    aware = _gather(shoppers.aware, idx)
 
     # Pass 1: category in proportion to positive need, then the venue (offline shoppers:
     # an open venue of their tier carrying the category, online if there is none).
@@ -252,11 +274,18 @@ def shop_hour(idx, online, offer, shoppers, settings, now, uniforms):
                 c_pick = c + 1
         category[i] = c_pick
         if not online[i]:
-            cum = offer.venue_cum[shoppers.tier[idx[i]], c_pick]
+            cum = offer.venue_cum[tier[i], c_pick]
             if cum[n_venues - 1] > 0:
                 pick = _pick_venue(cum, uniforms[i, 1])
                 venue[i] = pick + 1
                 visits[pick] += 1
+
+    loyal = np.empty(k, dtype=np.int64)
+    reference = np.empty(k, dtype=np.float32)
+    for i in range(k):
+        loyal[i] = shoppers.loyal[idx[i], max(category[i], 0)]
+    for i in range(k):
+        reference[i] = shoppers.ref_discount[idx[i], max(category[i], 0)]
 
     # Venues over their hourly visit capacity turn a random share of visitors away.
     accept = np.ones(n_venues)
@@ -279,6 +308,7 @@ def shop_hour(idx, online, offer, shoppers, settings, now, uniforms):
     options = np.empty(s + 1, dtype=np.int64)
     valid = np.empty(s + 1, dtype=np.bool_)
     utility = np.empty(s + 1, dtype=np.float32)
+    weights = np.empty(s + 1, dtype=np.float32)
     turned_away = np.zeros(n_venues, dtype=np.int64)
     n = 0
 
@@ -296,12 +326,12 @@ def shop_hour(idx, online, offer, shoppers, settings, now, uniforms):
             shop_venue = 0  # a full integrated venue sends its visitor online
         presale = now.presale_open and shop_venue == 0 and uniforms[i, 3] < now.presale_reach
         g = presale_group if presale else shop_venue
-        loyal_brand = np.int64(shoppers.loyal[consumer, c])
+        loyal_brand = loyal[i]
 
         # Consideration set: s draws by inverse CDF on the group's weights, plus the loyal
         # brand; padding, duplicates, unavailable and unaffordable options are dropped.
         row = g * n_categories + c
-        wallet = shoppers.wallet[consumer]
+        wallet = wallets[i]
         for j in range(s):
             pos = 0
             for m in range(slots - 1):
@@ -322,11 +352,11 @@ def shop_hour(idx, online, offer, shoppers, settings, now, uniforms):
         # Utility: quality, service and rating, price, gain/loss of the discount against the
         # discount this consumer remembers in the category (a brand's reference price is its
         # regular price less that discount), loyalty, deal appeal, expected delivery delay.
-        ref = shoppers.ref_discount[consumer, c]
+        ref = reference[i]
         delay = now.expected_delay_h if shop_venue == 0 else f32(0.0)
-        qs = shoppers.quality_sensitivity[consumer]
-        ps = shoppers.price_sensitivity[consumer]
-        dp = shoppers.deal_proneness[consumer]
+        qs = quality_sensitivity[i]
+        ps = price_sensitivity[i]
+        dp = deal_proneness[i]
         deal_appeal = settings.deal_weight * dp
         delay_cost = settings.delay_per_hour * delay
         for j in range(s + 1):
@@ -353,7 +383,7 @@ def shop_hour(idx, online, offer, shoppers, settings, now, uniforms):
         need_c = min(max(need[i, c], f32(1e-3)), settings.need_cap)
         outside = settings.outside_utility - settings.need_weight * np.log(need_c)
         base_outside = outside  # surplus is measured against buying nothing, not against waiting
-        if shoppers.aware[consumer] and not presale:
+        if aware[i] and not presale:
             slack = f32(1.0) - need_c / settings.anticipation_need
             if slack > 0:  # waiting pays where the festival's prices will be: online, integrated venues
                 reach = f32(1.0) if shop_venue == 0 else f32(offer.venue_integration[shop_venue - 1])
@@ -361,7 +391,7 @@ def shop_hour(idx, online, offer, shoppers, settings, now, uniforms):
             if shop_venue == 0:  # the online festival offer is the one that ends
                 outside -= now.urgency
 
-        slot, logsum = logit_pick(utility, outside, uniforms[i, 4])
+        slot, logsum = logit_pick(utility, outside, uniforms[i, 4], weights)
 
         if slot >= 0:
             b = options[slot]
@@ -375,7 +405,7 @@ def shop_hour(idx, online, offer, shoppers, settings, now, uniforms):
                 units = int(min(min(1 + extra, settings.max_units), affordable))
             # Online orders in a category an integrated venue nearby sells: some are picked up there.
             if shop_venue == 0 and not presale and settings.pickup_share > 0:
-                pcum = offer.pickup_cum[shoppers.tier[consumer], c]
+                pcum = offer.pickup_cum[tier[i], c]
                 if pcum[n_venues - 1] > 0 and uniforms[i, 7] < settings.pickup_share:
                     shop_venue = _pick_venue(pcum, uniforms[i, 7] / settings.pickup_share) + 1
                     pickup_out[n] = True
