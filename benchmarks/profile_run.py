@@ -56,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--consumers", type=int, default=100_000)
     p.add_argument("--format", default="single_day")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--season-end", help="e.g. 2026-11-30 (default: the schema's season end)")
     p.add_argument("--lines", action="store_true", help="line-level profile (needs line_profiler)")
     p.add_argument("--min-share", type=float, default=2.0, help="with --lines: smallest share of a function to show, %%")
     p.add_argument("--raw", action="store_true", help="with --lines: print line_profiler's full report")
@@ -64,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     from sim.params import build_params
     from sim.runs import simulate
 
-    params = build_params({"consumers.n": args.consumers, "festival.format": args.format, "season.end": "2026-11-30"})
+    params = build_params({"consumers.n": args.consumers, "festival.format": args.format} | ({"season.end": args.season_end} if args.season_end else {}))
     if args.lines:
         try:
             from line_profiler import LineProfiler
