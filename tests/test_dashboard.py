@@ -81,6 +81,7 @@ def _wait_for(predicate, what: str, timeout_s: float = UI_TIMEOUT_MS / 1000) -> 
         time.sleep(0.1)
 
 
+@pytest.mark.slow  # a real browser
 @pytest.mark.timeout(150)
 def test_dashboard_in_browser(dashboard) -> None:
     from playwright.sync_api import expect, sync_playwright  # the test extra; missing = failure, not a skip

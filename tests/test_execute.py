@@ -219,6 +219,7 @@ def slurm():
         yield env
 
 
+@pytest.mark.slow  # starts a one-node Slurm
 def test_sweep_on_a_real_slurm_equals_a_local_sweep(slurm, tmp_path):
     """`run.py sweep --cluster slurm` submits dask-jobqueue jobs to a real slurmctld; same runs.csv as locally."""
     import subprocess

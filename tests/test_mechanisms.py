@@ -14,6 +14,8 @@ from scipy import stats
 
 from sim.ablations import ABLATIONS, effects, metric, summaries_source
 
+pytestmark = pytest.mark.slow  # about 2 minutes of ablation runs: CI's second pass (`-m slow`)
+
 SEASON = {"season.start": "2026-10-15", "season.end": "2026-11-25", "consumers.n": 4000}
 
 

@@ -52,6 +52,7 @@ def _start(args: list[str], tmp: Path, cwd: Path) -> subprocess.Popen:
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 
+@pytest.mark.slow  # many interrupted runs
 def test_sigint_at_random_moments_exits_130_keeps_results_and_resumes_identically(tmp_path):
     """One Ctrl-C: exit 130 within seconds, no traceback, no stray process or temp folder, finished runs kept;
     the command the message prints finishes the study with runs.csv byte-identical to an uninterrupted one."""
