@@ -111,6 +111,9 @@ def scenario_parser() -> argparse.ArgumentParser:
                    "(tcp://host:port)")
     p.add_argument("--resume", type=Path, metavar="DIR",
                    help="finish an interrupted study in DIR (same scenario and options; runs already saved are kept)")
+    p.add_argument("--explain", action="store_true",
+                   help="also rerun the recommended and reference arms with one mechanism off at a time and report "
+                   "the share of their difference each mechanism accounts for (14 extra runs per replication)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p
 
@@ -182,6 +185,7 @@ def cmd_scenario(argv: Sequence[str]) -> int:
         check_out_dir(out)
     from .execute import ResultStore
     from .report import comparison_text, write_manifest, write_results  # heavy imports only once the input is good
+    from .report.console import decision_text
     from .report.manifest import now, scenario_manifest
     from .scenarios import run_scenario
 
@@ -198,10 +202,15 @@ def cmd_scenario(argv: Sequence[str]) -> int:
     extra = {"cluster": args.cluster} if args.cluster else {}
     try:  # until the report is written: an interrupt while writing it is resumed the same way
         result = run_scenario(scenario, workers=args.workers, progress=not args.no_progress, store=store, **extra)
+        decisions, sentences = decide_all(scenario, result)
+        if args.explain:
+            _explain(scenario, result, decisions, out, args, extra)
         paths = write_results(result, out, argv=list(argv), workers=args.workers, started=started,
                               cluster=args.cluster)
     except KeyboardInterrupt:
         raise Interrupted(out) from None
+    print()
+    print(decision_text(sentences))
     print()
     print(comparison_text(result.comparison, scenario.reference))
     if result.failures:
@@ -209,6 +218,43 @@ def cmd_scenario(argv: Sequence[str]) -> int:
     print(f"\nRuns took {result.wall_seconds:.0f} s. Report: {paths['report_html']}  (also report.md, runs.csv, "
           f"comparison.csv, hourly.parquet, figures/, manifest.json in {out})")
     return 0 if len(result.failures) < n_runs else 1
+
+
+def decide_all(scenario: Any, result: Any) -> tuple[list[Any], list[str]]:
+    """The decision summary of a finished scenario (its goals, or the default goals)."""
+    from .goals import goals_or_default
+    from .report.decision import summary
+    from .report.findings import arms_metadata
+    from .report.tables import ok_runs
+
+    done = ok_runs(result.runs)
+    if done.empty:
+        return [], ["No run completed, so there is nothing to decide."]
+    return summary(goals_or_default(scenario.goals), result.runs, result.comparison, arms_metadata(done),
+                   scenario.reference)
+
+
+def _explain(scenario: Any, result: Any, decisions: list[Any], out: Path, args: argparse.Namespace,
+             extra: dict[str, Any]) -> None:
+    """Run the "why" decomposition for the first goal's pick against the reference; write explain.csv."""
+    from .explain import MECHANISMS, explain_runs
+    from .report.decision import recommended
+    from .report.explain import EXPLAIN
+
+    arm = recommended(decisions, scenario.reference)
+    if arm is None:
+        print("--explain: the first goal's pick is the reference arm itself, so there is no difference to explain.")
+        (out / EXPLAIN).unlink(missing_ok=True)
+        return
+    metric = decisions[0].goal.metric
+    t0 = time.perf_counter()
+    print(f"--explain: {arm} vs {scenario.reference} on {metric}, {len(MECHANISMS)} mechanisms x "
+          f"{scenario.replications} replications x 2 arms = {2 * len(MECHANISMS) * scenario.replications} runs",
+          flush=True)
+    frame = explain_runs(scenario, result.runs, arm, scenario.reference, metric, workers=args.workers,
+                         progress=not args.no_progress, **extra)
+    frame.to_csv(out / EXPLAIN, index=False)
+    print(f"--explain took {time.perf_counter() - t0:.0f} s", flush=True)
 
 
 def cmd_once(argv: Sequence[str]) -> int:
