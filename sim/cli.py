@@ -111,9 +111,10 @@ def scenario_parser() -> argparse.ArgumentParser:
                    "(tcp://host:port)")
     p.add_argument("--resume", type=Path, metavar="DIR",
                    help="finish an interrupted study in DIR (same scenario and options; runs already saved are kept)")
-    p.add_argument("--explain", action="store_true",
+    p.add_argument("--explain", nargs="?", const="all", metavar="MECHANISMS",
                    help="also rerun the recommended and reference arms with one mechanism off at a time and report "
-                   "the share of their difference each mechanism accounts for (14 extra runs per replication)")
+                   "the share of their difference each mechanism accounts for (2 extra runs per mechanism and "
+                   "replication; all 7 mechanisms, or a comma-separated subset)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p
 
@@ -168,6 +169,7 @@ def cmd_scenario(argv: Sequence[str]) -> int:
     if args.out is not None and args.resume is not None:
         raise UsageError("--out and --resume: give one (a resumed study writes into its own folder)")
     scenario = load_scenario(args.scenario)
+    mechanisms = _mechanisms(args.explain)
     arms = [a.strip() for a in args.arms.split(",") if a.strip()] if args.arms else None
     scenario = scenario.with_options(replications=args.reps, seed=args.seed, overrides=parse_set(args.sets),
                                      arms=arms, reference=args.reference)
@@ -203,8 +205,8 @@ def cmd_scenario(argv: Sequence[str]) -> int:
     try:  # until the report is written: an interrupt while writing it is resumed the same way
         result = run_scenario(scenario, workers=args.workers, progress=not args.no_progress, store=store, **extra)
         decisions, sentences = decide_all(scenario, result)
-        if args.explain:
-            _explain(scenario, result, decisions, out, args, extra)
+        if mechanisms:
+            _explain(scenario, result, decisions, mechanisms, out, args, extra)
         paths = write_results(result, out, argv=list(argv), workers=args.workers, started=started,
                               cluster=args.cluster)
     except KeyboardInterrupt:
@@ -234,10 +236,25 @@ def decide_all(scenario: Any, result: Any) -> tuple[list[Any], list[str]]:
                    scenario.reference)
 
 
-def _explain(scenario: Any, result: Any, decisions: list[Any], out: Path, args: argparse.Namespace,
-             extra: dict[str, Any]) -> None:
+def _mechanisms(option: str | None) -> tuple[str, ...]:
+    """--explain's mechanisms: none without the option, all with it bare, else the named ones (checked)."""
+    from .explain import MECHANISMS
+
+    if option is None:
+        return ()
+    if option == "all":
+        return MECHANISMS
+    names = tuple(m.strip().removeprefix("mechanisms.") for m in option.split(",") if m.strip())
+    bad = [m for m in names if m not in MECHANISMS]
+    if bad or not names:
+        raise UsageError(f"--explain: unknown mechanism {bad[0] if bad else option!r} (known: {', '.join(MECHANISMS)})")
+    return names
+
+
+def _explain(scenario: Any, result: Any, decisions: list[Any], mechanisms: tuple[str, ...], out: Path,
+             args: argparse.Namespace, extra: dict[str, Any]) -> None:
     """Run the "why" decomposition for the first goal's pick against the reference; write explain.csv."""
-    from .explain import MECHANISMS, explain_runs
+    from .explain import explain_runs
     from .report.decision import recommended
     from .report.explain import EXPLAIN
 
@@ -248,11 +265,11 @@ def _explain(scenario: Any, result: Any, decisions: list[Any], out: Path, args: 
         return
     metric = decisions[0].goal.metric
     t0 = time.perf_counter()
-    print(f"--explain: {arm} vs {scenario.reference} on {metric}, {len(MECHANISMS)} mechanisms x "
-          f"{scenario.replications} replications x 2 arms = {2 * len(MECHANISMS) * scenario.replications} runs",
+    print(f"--explain: {arm} vs {scenario.reference} on {metric}, {len(mechanisms)} mechanism(s) x "
+          f"{scenario.replications} replications x 2 arms = {2 * len(mechanisms) * scenario.replications} runs",
           flush=True)
-    frame = explain_runs(scenario, result.runs, arm, scenario.reference, metric, workers=args.workers,
-                         progress=not args.no_progress, **extra)
+    frame = explain_runs(scenario, result.runs, arm, scenario.reference, metric, mechanisms=mechanisms,
+                         workers=args.workers, progress=not args.no_progress, **extra)
     frame.to_csv(out / EXPLAIN, index=False)
     print(f"--explain took {time.perf_counter() - t0:.0f} s", flush=True)
 

@@ -116,6 +116,7 @@ def check_headlines_match_comparison(folder) -> int:
             assert cells[3] == fmt_diff(metric, r["diff"])
             assert cells[4] == f"{fmt_diff(metric, r['diff_ci_low'])} to {fmt_diff(metric, r['diff_ci_high'])}"
             assert cells[5] == fmt_p(r["p_value"])
+            assert cells[6] == fmt_p(r["q_value"])
     return len(rows)
 
 
@@ -123,8 +124,8 @@ def test_report_headline_numbers_match_comparison_csv(result, tmp_path):
     write_results(result, tmp_path)
     assert check_headlines_match_comparison(tmp_path) >= 3
     md = (tmp_path / "report.md").read_text()
-    assert md.index("## The answers") < md.index("## Figures")
-    assert "two_waves" in md.split("## The answers")[1].split("##")[0]  # the fake's best format leads
+    assert md.index("## Decision summary") < md.index("## Headline metrics") < md.index("## Figures")
+    assert "two_waves" in md.split("## Decision summary")[1].split("##")[0]  # the fake's best format leads
 
 
 def test_results_folder_is_complete_and_html_self_contained(result, tmp_path):
@@ -155,9 +156,10 @@ def test_rebuild_report_from_disk_gives_same_text(result, tmp_path):
 
 
 def test_headline_cells_formatting():
-    h = Headline("gmv_festival", "a", 2.5e9, 3e8, 1e8, 5e8, 0.0004, False)
-    assert h.cells() == ["festival-period GMV", "a", "¥2.50 bn", "+¥300.0 m", "+¥100.0 m to +¥500.0 m", "<0.001",
-                         "clearly better"]
+    h = Headline("gmv_incremental", "a", 2.5e9, 3e8, 1e8, 5e8, 0.0004, False, 0.003)
+    assert h.cells() == ["incremental GMV vs no festival", "a", "¥2.50 bn", "+¥300.0 m", "+¥100.0 m to +¥500.0 m",
+                         "<0.001", "0.003", "clearly better"]
+    assert Headline("gmv_incremental", "a", 2.5e9, 3e8, 1e8, 5e8, 0.01, False, 0.08).cells()[-1] == "not distinguishable"
 
 
 def test_comparison_with_identical_arms_has_p_one():

@@ -111,8 +111,7 @@ def sentence(d: Decision, runs: pd.DataFrame, comparison: pd.DataFrame, referenc
         if d.costs:
             text += "; it costs " + ", ".join(f"{info(c).label} {fmt_diff(c, v)}" for c, v in d.costs[:4])
         else:
-            text += "; it is clearly worse than the reference on none of backlog, delay, platform cost, satisfaction, " \
-                    "churn or small brands"
+            text += "; no clear cost in backlog, delay, platform cost, satisfaction, churn or small brands"
     return text + "."
 
 

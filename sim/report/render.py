@@ -57,7 +57,7 @@ def build_blocks(ctx: ReportContext, runs: pd.DataFrame, comparison: pd.DataFram
         blocks.append(Block("p", "No run completed, so there is nothing to compare; see the failures below."))
         return blocks + _failures(ctx)
     _, sentences = summary(goals_or_default(ctx.goals), runs, comparison, meta, ctx.reference)
-    blocks += [Block("h2", "Decision summary"), Block("p", " ".join(sentences))]
+    blocks += [Block("h2", "Decision summary"), Block("ul", items=sentences)]
     blocks += _unsettled_warning(done)
     blocks.append(Block("p", (
         f"{len(done)} of {len(runs)} runs completed: {n_arms} arms × {ctx.replications} replications, "
