@@ -141,10 +141,11 @@ def festival_arms(arms_meta: pd.DataFrame) -> list[str]:
 
 
 def tradeoffs(comparison: pd.DataFrame, reference: str, arms: list[str]) -> list[str]:
-    """Per arm, the metrics on which it is clearly better and clearly worse than the reference."""
+    """Per arm, the headline metrics on which it is clearly better and clearly worse than the reference."""
     out = []
     for arm in [a for a in dict.fromkeys(comparison["arm"]) if a in arms and a != reference]:
-        good, bad = clear_effects(comparison, arm)
+        good, bad = (  # the headline metrics only: a list of 25 metric names is not read
+            [m for m in effects if m in HEADLINE] for effects in clear_effects(comparison, arm))
         if not good and not bad:
             out.append(f"**{arm}**: no metric differs clearly from {reference}.")
             continue
