@@ -185,3 +185,18 @@ def test_tiny_run_with_no_venue_sales_writes_figures_without_warnings(fake_run_f
         warnings.simplefilter("error", RuntimeWarning)
         write_results(result, tmp_path)
     assert (tmp_path / "figures").is_dir()
+
+
+def test_arm_styles_colour_per_format_marker_per_policy_and_other_factors_told_apart():
+    from sim.report.figures import arm_styles
+
+    meta = pd.DataFrame({"arm": ["a", "b", "c", "d", "n"],
+                         "festival.format": ["single_day", "single_day", "two_waves", "single_day", "none"],
+                         "platform.policy": ["gmv_rank", "quality_feedback", "gmv_rank", "gmv_rank", "gmv_rank"],
+                         "season.end": ["2026-11-30", "2026-11-30", "2026-11-30", "2026-12-31", "2026-11-30"]})
+    st = arm_styles(meta)
+    assert st["a"]["color"] == st["b"]["color"] != st["c"]["color"]          # one colour per format
+    assert st["a"]["marker"] == st["c"]["marker"] != st["b"]["marker"]       # one marker per policy
+    assert st["a"]["panel"] == "gmv_rank" and st["b"]["panel"] == "quality_feedback"
+    assert st["a"]["linestyle"] != st["d"]["linestyle"] and st["a"]["shared"] and st["d"]["shared"]  # season.end
+    assert not st["c"]["shared"]

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Callable
 
 import matplotlib
+import matplotlib.ticker
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -51,7 +52,10 @@ def arm_styles(meta: pd.DataFrame) -> dict[str, dict]:
         else:
             style = {"color": palette(formats.index(f) % 10), "linestyle": _LINESTYLES[variant % len(_LINESTYLES)],
                      "marker": _MARKERS[policies.index(p) % len(_MARKERS)]}
-        styles[row["arm"]] = {**style, "panel": p}
+        styles[row["arm"]] = {**style, "panel": p, "group": (f, p)}
+    shared = {g for g, n in seen.items() if n > 1}
+    for st in styles.values():  # arms that share format and policy differ in another factor: name them in plots
+        st["shared"] = st.pop("group") in shared
     return styles
 
 
@@ -131,6 +135,9 @@ def fig_daily_vs_none(hourly: pd.DataFrame, meta: pd.DataFrame, styles: dict, pa
                     label="no festival (own paired run)")
         ax.set_yscale("log")
         ax.set_ylim(bottom=floor / 1e9)
+        plain = matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}")  # 20, not 2×10^1
+        ax.yaxis.set_major_formatter(plain)
+        ax.yaxis.set_minor_formatter(plain if ax.get_ylim()[1] / ax.get_ylim()[0] < 20 else matplotlib.ticker.NullFormatter())
         ax.set_ylabel("daily GMV (bn yuan, log)")
         ax.set_title(f"policy {panel}" if panel else "", fontsize=9)
         _legend(ax)
@@ -200,9 +207,9 @@ def fig_frontier(comparison: pd.DataFrame, meta: pd.DataFrame, styles: dict, pat
             ax.errorbar(x[i] / xs, y[i] / ys, xerr=xerr, yerr=yerr, color=st["color"], marker=st["marker"],
                         markersize=9 if efficient[i] else 6, mfc=st["color"] if efficient[i] else "white",
                         capsize=2, lw=0.8, label=arm)
-            if efficient[i]:
+            if efficient[i] or st["shared"]:
                 ax.annotate(arm, (x[i] / xs, y[i] / ys), xytext=(6, 6), textcoords="offset points", fontsize=8,
-                            fontweight="bold")
+                            fontweight="bold" if efficient[i] else "normal", color="black" if efficient[i] else "0.35")
         front = np.where(efficient)[0]
         front = front[np.argsort(x[front])]
         ax.plot(x[front] / xs, y[front] / ys, color="0.3", lw=0.8, linestyle="--", zorder=0)
