@@ -100,12 +100,12 @@ def sentence(d: Decision, runs: pd.DataFrame, comparison: pd.DataFrame, referenc
         row = lookup(comparison, d.winner, m)
         ci = f"95% CI {fmt_diff(m, row['diff_ci_low'])} to {fmt_diff(m, row['diff_ci_high'])}"
         sure = "clear" if significant(row) else "not clear"
-        text = (f"{head}: pick **{d.winner}** ({value}), {fmt_diff(m, row['diff'])} on the reference {reference} "
+        text = (f"{head}: pick **{d.winner}** ({value}), {fmt_diff(m, row['diff'])} vs the reference {reference} "
                 f"({ci}, q={fmt_p(row.get('q_value', math.nan))}, {sure})")
     if d.runner_up and d.vs_runner:
         mean, lo, hi, n, p = d.vs_runner
         apart = (math.isfinite(lo) and math.isfinite(hi) and (lo > 0 or hi < 0))
-        text += (f"{',' if d.winner == reference else ' and'} {fmt_diff(m, mean)} on the runner-up {d.runner_up} "
+        text += (f"{',' if d.winner == reference else ' and'} {fmt_diff(m, mean)} vs the runner-up {d.runner_up} "
                  f"(95% CI {fmt_diff(m, lo)} to {fmt_diff(m, hi)}{'' if apart else ', so the two cannot be told apart'})")
     if d.winner != reference:
         if d.costs:
