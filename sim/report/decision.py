@@ -30,6 +30,7 @@ class Decision:
     vs_runner: tuple[float, float, float, int, float] | None = None  # paired mean, CI, n, p
     costs: list[tuple[str, float]] = field(default_factory=list)     # clearly worse than the reference
     closest: str | None = None         # the arm nearest to the bounds when none meets them
+    unmeasured: str | None = None      # a metric the goal needs that no run measured
 
 
 def arm_means(runs: pd.DataFrame, metric: str) -> pd.Series:
@@ -49,6 +50,9 @@ def between(runs: pd.DataFrame, a: str, b: str, metric: str) -> tuple[float, flo
 def decide(goal: Goal, runs: pd.DataFrame, comparison: pd.DataFrame, meta: pd.DataFrame, reference: str) -> Decision:
     """The best festival arm on the goal's metric among those whose mean meets every bound."""
     arms = [a for a in festival_arms(meta) if a in set(ok_runs(runs)["arm"])]
+    for metric in [goal.metric] + [b.metric for b in goal.subject_to]:
+        if not arm_means(runs, metric).reindex(arms).notna().any():
+            return Decision(goal, None, [], unmeasured=metric)
     score = arm_means(runs, goal.metric).reindex(arms) * goal.sign
     ok = [a for a in arms if math.isfinite(score.get(a, math.nan))
           and all(b.holds(arm_means(runs, b.metric).get(a, math.nan)) for b in goal.subject_to)]
@@ -90,6 +94,9 @@ def sentence(d: Decision, runs: pd.DataFrame, comparison: pd.DataFrame, referenc
     """One sentence: the pick, its value, its margin over the reference and the runner-up, and its costs."""
     g, m = d.goal, d.goal.metric
     head = f"To {g.text()}"
+    if d.unmeasured:
+        return (f"{head}: not measured here, as no run has {info(d.unmeasured).label} (metrics against no festival "
+                f"need the paired no-festival runs that `counterfactual = false` skips).")
     if d.winner is None:
         closest = f"; the closest is **{d.closest}**" if d.closest else ""
         return f"{head}: no arm meets the bounds{closest}, so relax them or add arms."
