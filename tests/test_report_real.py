@@ -56,7 +56,7 @@ def study(tmp_path_factory):
     root = tmp_path_factory.mktemp("real")
     (root / "tiny.toml").write_text(SCENARIO)
     out = root / "out"
-    assert main([str(root / "tiny.toml"), "--workers", "2", "--no-progress", "--out", str(out),
+    assert main([str(root / "tiny.toml"), "--workers", "1", "--no-progress", "--out", str(out),
                  "--explain", "stockpiling"]) == 0
     return root, out
 
