@@ -56,10 +56,10 @@ def fig_why(explain: pd.DataFrame, path: Path) -> tuple[str, str]:
     labels = list(table["mechanism"]) + ["interactions and the rest"]
     values = np.append(table["share"].to_numpy() * 100, rest * 100)
     err = np.vstack([(table["share"] - table["share_low"]).abs(), (table["share_high"] - table["share"]).abs()]) * 100
-    err = np.hstack([np.nan_to_num(err), [[0], [0]]])
     fig, ax = plt.subplots(figsize=(10, 0.45 * len(labels) + 1.8))
-    colors = ["#4c72b0" if v >= 0 else "#c44e52" for v in values[:-1]] + ["0.7"]
-    ax.barh(labels, values, xerr=err, color=colors, capsize=3)
+    colors = ["#4c72b0" if v >= 0 else "#c44e52" for v in values[:-1]]
+    ax.barh(labels[:-1], values[:-1], xerr=np.nan_to_num(err), color=colors, capsize=3)
+    ax.barh(labels[-1:], values[-1:], color="0.7")  # a remainder, no interval of its own
     ax.axvline(0, color="black", lw=0.8)
     ax.invert_yaxis()
     ax.set_xlabel(f"share of the difference in {info(metric).label} (%, 95% CI over replications)")
