@@ -115,7 +115,7 @@ class Goal(BaseModel):
 DEFAULT_GOALS: dict[str, dict[str, Any]] = {
     "growth": {"maximise": "gmv_incremental", "subject_to": ["p95_delivery_delay_h <= 48"]},
     "consumers": {"maximise": "satisfaction_mean", "subject_to": ["gmv_incremental >= 0"]},
-    "small_brands": {"maximise": "brand_profit_small"},
+    "small_brands": {"maximise": "brand_profit_small", "subject_to": ["gmv_incremental >= 0"]},
 }
 
 
