@@ -260,7 +260,9 @@ def _explain(scenario: Any, result: Any, decisions: list[Any], mechanisms: tuple
 
     arm = recommended(decisions, scenario.reference)
     if arm is None:
-        print("--explain: the first goal's pick is the reference arm itself, so there is no difference to explain.")
+        why = ("is the reference arm itself" if decisions and decisions[0].winner else
+               "does not exist (no arm meets its bounds, or its metric was not measured)")
+        print(f"--explain: the first goal's pick {why}, so there is no difference to explain.")
         (out / EXPLAIN).unlink(missing_ok=True)
         return
     metric = decisions[0].goal.metric
