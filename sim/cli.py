@@ -247,7 +247,8 @@ def _mechanisms(option: str | None) -> tuple[str, ...]:
     names = tuple(m.strip().removeprefix("mechanisms.") for m in option.split(",") if m.strip())
     bad = [m for m in names if m not in MECHANISMS]
     if bad or not names:
-        raise UsageError(f"--explain: unknown mechanism {bad[0] if bad else option!r} (known: {', '.join(MECHANISMS)})")
+        raise UsageError(f"--explain: unknown mechanism {bad[0] if bad else option!r} (known: {', '.join(MECHANISMS)}; "
+                         "a scenario goes before --explain)")
     return names
 
 
