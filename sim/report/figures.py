@@ -249,7 +249,7 @@ def _share_frame(hourly: pd.DataFrame, prefix: str, names: tuple[str, ...]) -> p
 
 def fig_archetype_share(hourly: pd.DataFrame, meta: pd.DataFrame, path: Path) -> Figure:
     shares = _share_frame(hourly, "gmv_arch_", ARCHETYPES).reindex(list(meta["arm"]))
-    fig, ax = plt.subplots(figsize=(9, 0.4 * len(shares) + 1.5))
+    fig, ax = plt.subplots(figsize=(9, 0.4 * len(shares) + 1.9))
     left = np.zeros(len(shares))
     for arch in shares.columns:
         vals = shares[arch].fillna(0).to_numpy() * 100
@@ -261,7 +261,7 @@ def fig_archetype_share(hourly: pd.DataFrame, meta: pd.DataFrame, path: Path) ->
     ax.invert_yaxis()
     ax.set_xlabel("share of season GMV (%)")
     ax.set_title("Market share by brand archetype")
-    ax.legend(fontsize=8, ncol=3, loc="lower right")
+    ax.legend(fontsize=8, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.12), frameon=False)  # off the bars
     _save(fig, path)
     return path.name, "Share of season GMV won by big groups, small focused brands and low-quality sellers, per arm."
 
