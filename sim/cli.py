@@ -111,6 +111,10 @@ def scenario_parser() -> argparse.ArgumentParser:
                    "(tcp://host:port)")
     p.add_argument("--resume", type=Path, metavar="DIR",
                    help="finish an interrupted study in DIR (same scenario and options; runs already saved are kept)")
+    p.add_argument("--explain", nargs="?", const="all", metavar="MECHANISMS",
+                   help="also rerun the recommended and reference arms with one mechanism off at a time and report "
+                   "the share of their difference each mechanism accounts for (2 extra runs per mechanism and "
+                   "replication; all 7 mechanisms, or a comma-separated subset)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p
 
@@ -165,6 +169,7 @@ def cmd_scenario(argv: Sequence[str]) -> int:
     if args.out is not None and args.resume is not None:
         raise UsageError("--out and --resume: give one (a resumed study writes into its own folder)")
     scenario = load_scenario(args.scenario)
+    mechanisms = _mechanisms(args.explain)
     arms = [a.strip() for a in args.arms.split(",") if a.strip()] if args.arms else None
     scenario = scenario.with_options(replications=args.reps, seed=args.seed, overrides=parse_set(args.sets),
                                      arms=arms, reference=args.reference)
@@ -182,6 +187,7 @@ def cmd_scenario(argv: Sequence[str]) -> int:
         check_out_dir(out)
     from .execute import ResultStore
     from .report import comparison_text, write_manifest, write_results  # heavy imports only once the input is good
+    from .report.console import decision_text
     from .report.manifest import now, scenario_manifest
     from .scenarios import run_scenario
 
@@ -198,10 +204,15 @@ def cmd_scenario(argv: Sequence[str]) -> int:
     extra = {"cluster": args.cluster} if args.cluster else {}
     try:  # until the report is written: an interrupt while writing it is resumed the same way
         result = run_scenario(scenario, workers=args.workers, progress=not args.no_progress, store=store, **extra)
+        decisions, sentences = decide_all(scenario, result)
+        if mechanisms:
+            _explain(scenario, result, decisions, mechanisms, out, args, extra)
         paths = write_results(result, out, argv=list(argv), workers=args.workers, started=started,
                               cluster=args.cluster)
     except KeyboardInterrupt:
         raise Interrupted(out) from None
+    print()
+    print(decision_text(sentences))
     print()
     print(comparison_text(result.comparison, scenario.reference))
     if result.failures:
@@ -209,6 +220,61 @@ def cmd_scenario(argv: Sequence[str]) -> int:
     print(f"\nRuns took {result.wall_seconds:.0f} s. Report: {paths['report_html']}  (also report.md, runs.csv, "
           f"comparison.csv, hourly.parquet, figures/, manifest.json in {out})")
     return 0 if len(result.failures) < n_runs else 1
+
+
+def decide_all(scenario: Any, result: Any) -> tuple[list[Any], list[str]]:
+    """The decision summary of a finished scenario (its goals, or the default goals)."""
+    from .goals import goals_or_default
+    from .report.decision import summary
+    from .report.findings import arms_metadata
+    from .report.tables import ok_runs
+
+    done = ok_runs(result.runs)
+    if done.empty:
+        return [], ["No run completed, so there is nothing to decide."]
+    return summary(goals_or_default(scenario.goals), result.runs, result.comparison, arms_metadata(done),
+                   scenario.reference)
+
+
+def _mechanisms(option: str | None) -> tuple[str, ...]:
+    """--explain's mechanisms: none without the option, all with it bare, else the named ones (checked)."""
+    from .explain import MECHANISMS
+
+    if option is None:
+        return ()
+    if option == "all":
+        return MECHANISMS
+    names = tuple(m.strip().removeprefix("mechanisms.") for m in option.split(",") if m.strip())
+    bad = [m for m in names if m not in MECHANISMS]
+    if bad or not names:
+        raise UsageError(f"--explain: unknown mechanism {bad[0] if bad else option!r} (known: {', '.join(MECHANISMS)}; "
+                         "a scenario goes before --explain)")
+    return names
+
+
+def _explain(scenario: Any, result: Any, decisions: list[Any], mechanisms: tuple[str, ...], out: Path,
+             args: argparse.Namespace, extra: dict[str, Any]) -> None:
+    """Run the "why" decomposition for the first goal's pick against the reference; write explain.csv."""
+    from .explain import explain_runs
+    from .report.decision import recommended
+    from .report.explain import EXPLAIN
+
+    arm = recommended(decisions, scenario.reference)
+    if arm is None:
+        why = ("is the reference arm itself" if decisions and decisions[0].winner else
+               "does not exist (no arm meets its bounds, or its metric was not measured)")
+        print(f"--explain: the first goal's pick {why}, so there is no difference to explain.")
+        (out / EXPLAIN).unlink(missing_ok=True)
+        return
+    metric = decisions[0].goal.metric
+    t0 = time.perf_counter()
+    print(f"--explain: {arm} vs {scenario.reference} on {metric}, {len(mechanisms)} mechanism(s) x "
+          f"{scenario.replications} replications x 2 arms = {2 * len(mechanisms) * scenario.replications} runs",
+          flush=True)
+    frame = explain_runs(scenario, result.runs, arm, scenario.reference, metric, mechanisms=mechanisms,
+                         workers=args.workers, progress=not args.no_progress, **extra)
+    frame.to_csv(out / EXPLAIN, index=False)
+    print(f"--explain took {time.perf_counter() - t0:.0f} s", flush=True)
 
 
 def cmd_once(argv: Sequence[str]) -> int:

@@ -24,6 +24,7 @@ RUN_METRICS = (
     "brand_profit_big", "brand_profit_small", "brand_profit_low_quality",
     "pre_festival_deferral", "first_hour_share", "closing_peak_ratio", "offline_festival_day_lift",
     "visits_turned_away_share", "opening_cohort_delay_h", "final_week_gap",
+    "festival_days", "gmv_per_festival_day", "platform_net_cost",
 )
 # Metrics measured against the paired `none` run on the same seed.
 RELATIVE_METRICS = ("gmv_incremental", "gmv_festival_lift", "pre_festival_dip", "post_festival_slump", "offline_gmv_lift",
@@ -179,9 +180,13 @@ class Recorder:
         final_week = self.brand_gmv[-FINAL_DAYS * 24 :].sum(axis=0)
         shares = self.by_archetype.sum(axis=0) / max(self.by_archetype.sum(), 1e-12)
         good = self.quality > np.median(self.quality)
+        festival_days = (cal.festival_period[1] - cal.festival_period[0]) / 24
         out = {
             "gmv_total": float(gmv_total),
             "gmv_festival": self.period_sum("gmv", cal.festival_period),
+            # festival-period totals sum 1 day for single_day and 11 for continuous: per day they compare
+            "festival_days": festival_days,
+            "gmv_per_festival_day": self.period_sum("gmv", cal.festival_period) / festival_days if festival_days else 0.0,
             "orders_total": float(orders.sum() * w),
             "peak_orders_per_hour": float(orders.max() * w),
             "peak_to_mean": float(orders.max() / orders.mean()) if orders.mean() > 0 else 0.0,
@@ -201,6 +206,7 @@ class Recorder:
             "visits_turned_away_share": float(s["turned_away"].sum() / max(s["visits_offline"].sum(), 1)),
             **self.final,
         }
+        out["platform_net_cost"] = out["platform_subsidy_cost"] - out["platform_commission"]  # what the festival costs the platform
         return {name: out.get(name, float("nan")) for name in RUN_METRICS}
 
     def _season_slice(self, period: tuple[int, int]) -> slice:
@@ -247,6 +253,15 @@ class Recorder:
             frame[f"discount_arch_{name}"] = self.discount_arch[:, i]
             frame[f"stock_cover_arch_{name}"] = self.cover_arch[:, i]
         return pd.DataFrame(frame)
+
+    def counterfactual_columns(self) -> dict[str, np.ndarray]:
+        """This (`none`) run's GMV and venue GMV per hour as ``cf_*`` columns of the paired festival run's
+        hourly table, so each arm's figures compare it with its own counterfactual (same policy, same seed)."""
+        w = self.weight
+        out = {"cf_gmv": self.series["gmv"] * w}
+        for i, name in enumerate(VENUE_TYPES):
+            out[f"cf_gmv_venue_{name}"] = self.by_venue[:, i] * w
+        return out
 
 
 def last_festival_day(cal) -> tuple[int, int]:

@@ -74,8 +74,11 @@ def run_model(params: Params | dict[str, Any] | None = None, seed: int = 0, coun
     is_none = params.festival.format == "none"
     recorder = baseline(params, seed) if is_none else simulate(params, seed).recorder
     summary = recorder.summary()
+    hourly = recorder.hourly_frame()
     if counterfactual:
-        summary.update(relative_metrics(recorder, recorder if is_none else baseline(params, seed)))
+        base = recorder if is_none else baseline(params, seed)
+        summary.update(relative_metrics(recorder, base))
+        hourly = hourly.assign(**base.counterfactual_columns())
     else:
         summary.update({name: float("nan") for name in RELATIVE_METRICS})
-    return RunResult(summary=summary, hourly=recorder.hourly_frame())
+    return RunResult(summary=summary, hourly=hourly)

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from .formats import windows_label
+from .goals import Goal, GoalError, parse_goals
 from .params import ParameterError, Params, build_params
 
 if TYPE_CHECKING:  # pandas is only needed once a scenario runs
@@ -43,7 +44,8 @@ DEFAULT_SCENARIO = "double11"
 DEFAULT_SEED = 20261111
 MAX_SEED = 2**63 - 1  # seeds are stored as 64-bit integers in runs.csv and hourly.parquet
 ARM_KEYS = ("festival.format", "platform.policy")  # always reported, whatever varies
-_TOP_KEYS = {"name", "description", "reference", "replications", "seed", "counterfactual", "base", "factors", "arms"}
+_TOP_KEYS = {"name", "description", "reference", "replications", "seed", "counterfactual", "base", "factors", "arms",
+             "goals"}
 
 
 class ScenarioError(ValueError):
@@ -80,6 +82,7 @@ class Scenario:
     seed: int
     counterfactual: bool = True
     source: str | None = None  # path of the file it came from, for the manifest
+    goals: tuple[Goal, ...] = ()  # what the decision summary answers; empty = the default goals
 
     def arm(self, name: str) -> Arm:
         for arm in self.arms:
@@ -135,6 +138,7 @@ class Scenario:
                 self.name, arms=dict(specs), base=base, reference=ref, description=self.description,
                 replications=self.replications if replications is None else replications,
                 seed=self.seed if seed is None else seed, counterfactual=self.counterfactual, source=self.source,
+                goals=self.goals,
             )
         except IdenticalArms as exc:
             clobbered = [k for k in (overrides or {}) if any(k in a.overrides for a in chosen if a.name in exc.arms)]
@@ -148,7 +152,8 @@ class Scenario:
 def make_scenario(name: str, *, arms: Mapping[str, Mapping[str, Any]] | None = None,
                   factors: Mapping[str, Sequence[Any]] | None = None, base: Mapping[str, Any] | None = None,
                   reference: str | None = None, description: str = "", replications: int = 8,
-                  seed: int = DEFAULT_SEED, counterfactual: bool = True, source: str | None = None) -> Scenario:
+                  seed: int = DEFAULT_SEED, counterfactual: bool = True, source: str | None = None,
+                  goals: tuple[Goal, ...] = ()) -> Scenario:
     """Build and validate a scenario from Python values (what a TOML file and a script both end up calling)."""
     base = dict(base or {})
     _check_count("replications", replications)
@@ -177,7 +182,7 @@ def make_scenario(name: str, *, arms: Mapping[str, Mapping[str, Any]] | None = N
     if reference not in names:
         raise ScenarioError(f"reference: unknown arm {reference!r}; arms are {', '.join(names)}")
     return Scenario(name=name, description=description, base=base, arms=tuple(built), reference=reference,
-                    replications=replications, seed=seed, counterfactual=counterfactual, source=source)
+                    replications=replications, seed=seed, counterfactual=counterfactual, source=source, goals=goals)
 
 
 class IdenticalArms(ScenarioError):
@@ -270,9 +275,14 @@ def parse_scenario(data: Mapping[str, Any], *, default_name: str = "scenario", s
     reference = data.get("reference")
     if reference is not None and not isinstance(reference, str):
         raise ScenarioError("reference: must be an arm name")
+    try:
+        goals = parse_goals(data.get("goals"))
+    except GoalError as exc:
+        raise ScenarioError(str(exc)) from None
     return make_scenario(name, arms=arms, factors=factors, base=flatten(base), reference=reference,
                          description=description, replications=data.get("replications", 8),
-                         seed=data.get("seed", DEFAULT_SEED), counterfactual=counterfactual, source=source)
+                         seed=data.get("seed", DEFAULT_SEED), counterfactual=counterfactual, source=source,
+                         goals=goals)
 
 
 def _lists_as_leaves(tree: Mapping[str, Any]) -> dict[str, Any]:

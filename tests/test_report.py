@@ -116,6 +116,7 @@ def check_headlines_match_comparison(folder) -> int:
             assert cells[3] == fmt_diff(metric, r["diff"])
             assert cells[4] == f"{fmt_diff(metric, r['diff_ci_low'])} to {fmt_diff(metric, r['diff_ci_high'])}"
             assert cells[5] == fmt_p(r["p_value"])
+            assert cells[6] == fmt_p(r["q_value"])
     return len(rows)
 
 
@@ -123,8 +124,8 @@ def test_report_headline_numbers_match_comparison_csv(result, tmp_path):
     write_results(result, tmp_path)
     assert check_headlines_match_comparison(tmp_path) >= 3
     md = (tmp_path / "report.md").read_text()
-    assert md.index("## The answers") < md.index("## Figures")
-    assert "two_waves" in md.split("## The answers")[1].split("##")[0]  # the fake's best format leads
+    assert md.index("## Decision summary") < md.index("## Headline metrics") < md.index("## Figures")
+    assert "two_waves" in md.split("## Decision summary")[1].split("##")[0]  # the fake's best format leads
 
 
 def test_results_folder_is_complete_and_html_self_contained(result, tmp_path):
@@ -155,9 +156,10 @@ def test_rebuild_report_from_disk_gives_same_text(result, tmp_path):
 
 
 def test_headline_cells_formatting():
-    h = Headline("gmv_festival", "a", 2.5e9, 3e8, 1e8, 5e8, 0.0004, False)
-    assert h.cells() == ["festival-period GMV", "a", "¥2.50 bn", "+¥300.0 m", "+¥100.0 m to +¥500.0 m", "<0.001",
-                         "clearly better"]
+    h = Headline("gmv_incremental", "a", 2.5e9, 3e8, 1e8, 5e8, 0.0004, False, 0.003)
+    assert h.cells() == ["incremental GMV vs no festival", "a", "¥2.50 bn", "+¥300.0 m", "+¥100.0 m to +¥500.0 m",
+                         "<0.001", "0.003", "clearly better"]
+    assert Headline("gmv_incremental", "a", 2.5e9, 3e8, 1e8, 5e8, 0.01, False, 0.08).cells()[-1] == "not distinguishable"
 
 
 def test_comparison_with_identical_arms_has_p_one():
@@ -183,3 +185,18 @@ def test_tiny_run_with_no_venue_sales_writes_figures_without_warnings(fake_run_f
         warnings.simplefilter("error", RuntimeWarning)
         write_results(result, tmp_path)
     assert (tmp_path / "figures").is_dir()
+
+
+def test_arm_styles_colour_per_format_marker_per_policy_and_other_factors_told_apart():
+    from sim.report.figures import arm_styles
+
+    meta = pd.DataFrame({"arm": ["a", "b", "c", "d", "n"],
+                         "festival.format": ["single_day", "single_day", "two_waves", "single_day", "none"],
+                         "platform.policy": ["gmv_rank", "quality_feedback", "gmv_rank", "gmv_rank", "gmv_rank"],
+                         "season.end": ["2026-11-30", "2026-11-30", "2026-11-30", "2026-12-31", "2026-11-30"]})
+    st = arm_styles(meta)
+    assert st["a"]["color"] == st["b"]["color"] != st["c"]["color"]          # one colour per format
+    assert st["a"]["marker"] == st["c"]["marker"] != st["b"]["marker"]       # one marker per policy
+    assert st["a"]["panel"] == "gmv_rank" and st["b"]["panel"] == "quality_feedback"
+    assert st["a"]["linestyle"] != st["d"]["linestyle"] and st["a"]["shared"] and st["d"]["shared"]  # season.end
+    assert not st["c"]["shared"]

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-import math
+import textwrap
 from typing import Mapping
 
 import pandas as pd
 
-from .labels import CONSOLE, fmt_value, info
+from .labels import CONSOLE, direction_word, fmt_value, info
+from .stats import FDR, significant
 
 _SHORT = {
-    "gmv_festival": "GMV fest.", "gmv_incremental": "incr. GMV", "peak_to_mean": "peak/mean",
-    "mean_delivery_delay_h": "delay", "satisfaction_mean": "satisf.", "hhi_final": "HHI",
+    "gmv_incremental": "incr. GMV", "gmv_per_festival_day": "GMV/fest. day", "max_logistics_backlog": "peak backlog",
+    "p95_delivery_delay_h": "p95 delay", "satisfaction_mean": "satisf.", "platform_net_cost": "platf. net cost",
     "small_brand_share": "small sh.", "low_quality_share": "low-q sh.",
 }
 
 
 def comparison_text(comparison: pd.DataFrame, reference: str, metrics: tuple[str, ...] = CONSOLE) -> str:
-    """Arms as rows, key metrics as columns; ▲/▼ marks a paired difference from the reference whose 95% CI excludes 0."""
+    """Arms as rows, key metrics as columns; + / − marks a paired difference from the reference that is
+    clearly better / worse by the metric's own direction (BH q < FDR), * one with no preferred direction."""
     metrics = tuple(m for m in metrics if (comparison["metric"] == m).any())
     arms = list(dict.fromkeys(comparison["arm"]))
     table = [["arm"] + [_SHORT.get(m, m) for m in metrics]]
@@ -25,18 +27,23 @@ def comparison_text(comparison: pd.DataFrame, reference: str, metrics: tuple[str
         row = [arm + (" (ref)" if arm == reference else "")]
         for m in metrics:
             r = comparison[(comparison["arm"] == arm) & (comparison["metric"] == m)].iloc[0]
-            mark = ""
-            lo, hi = r["diff_ci_low"], r["diff_ci_high"]
-            if arm != reference and math.isfinite(lo) and math.isfinite(hi) and (lo > 0 or hi < 0):
-                mark = "▲" if r["diff"] > 0 else "▼"
+            mark = " "
+            if arm != reference and significant(r):
+                mark = {"better": "+", "worse": "−", "different": "*"}[direction_word(m, r["diff"])]
             row.append(fmt_value(m, r["mean"]) + mark)
         table.append(row)
     widths = [max(len(str(r[i])) for r in table) for i in range(len(table[0]))]
     lines = ["  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
              for r in table]
     lines.insert(1, "-" * len(lines[0]))
-    lines.append(f"mean over replications; ▲/▼: higher/lower than {reference} (paired 95% CI excludes 0)")
+    lines.append(f"mean over replications; +/−: clearly better/worse than {reference} by each metric's direction "
+                 f"(paired, Benjamini-Hochberg q < {FDR:g})")
     return "\n".join(lines)
+
+
+def decision_text(sentences: list[str]) -> str:
+    """The decision summary for the terminal, one sentence a paragraph, without Markdown emphasis."""
+    return "Decision summary\n" + "\n".join(textwrap.fill(s.replace("**", ""), 100) for s in sentences)
 
 
 def summary_text(summary: Mapping[str, float]) -> str:

@@ -12,13 +12,14 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ..formats import CUSTOM, windows_label
-from .labels import HEADLINE, fmt_diff, fmt_p, fmt_pct, fmt_value, info, p_text
+from .labels import HEADLINE, direction_word, fmt_diff, fmt_p, fmt_pct, fmt_value, info, p_text
+from .stats import FDR, significant
 
 FORMAT_KEY, POLICY_KEY, WINDOWS_KEY = "festival.format", "platform.policy", "festival.windows"
-FORMAT_METRICS = ("gmv_festival", "gmv_incremental", "peak_to_mean", "mean_delivery_delay_h", "p95_delivery_delay_h",
+FORMAT_METRICS = ("gmv_incremental", "gmv_per_festival_day", "peak_to_mean", "mean_delivery_delay_h", "p95_delivery_delay_h",
                   "max_logistics_backlog", "satisfaction_mean", "pre_festival_dip", "post_festival_slump")
-POLICY_METRICS = ("hhi_final", "small_brand_share", "low_quality_share", "quality_weighted_share", "gmv_festival",
-                  "satisfaction_mean", "platform_subsidy_cost", "brand_profit_small", "brand_profit_low_quality")
+POLICY_METRICS = ("hhi_final", "small_brand_share", "low_quality_share", "quality_weighted_share", "gmv_incremental",
+                  "satisfaction_mean", "platform_net_cost", "brand_profit_small", "brand_profit_low_quality")
 
 
 @dataclass(frozen=True)
@@ -33,26 +34,25 @@ class Headline:
     ci_high: float
     p_value: float
     is_reference: bool
+    q_value: float = math.nan
 
     @property
     def separated(self) -> bool:
-        return _separated(self.ci_low, self.ci_high)
+        """The difference survives the report's false discovery rate control (BH q < FDR)."""
+        return math.isfinite(self.q_value) and self.q_value < FDR and self.diff != 0
 
     def cells(self) -> list[str]:
         """Headline table cells; the test re-derives these strings from comparison.csv."""
         m = self.metric
         if self.is_reference:
-            return [info(m).label, self.arm + " (reference)", fmt_value(m, self.mean), "—", "—", "—", "best as is"]
+            return [info(m).label, self.arm + " (reference)", fmt_value(m, self.mean), "—", "—", "—", "—", "best as is"]
         verdict = "clearly better" if self.separated and self.diff * info(m).better > 0 else "not distinguishable"
         return [info(m).label, self.arm, fmt_value(m, self.mean), fmt_diff(m, self.diff),
-                f"{fmt_diff(m, self.ci_low)} to {fmt_diff(m, self.ci_high)}", fmt_p(self.p_value), verdict]
+                f"{fmt_diff(m, self.ci_low)} to {fmt_diff(m, self.ci_high)}", fmt_p(self.p_value), fmt_p(self.q_value),
+                verdict]
 
 
-HEADLINE_COLUMNS = ["Metric", "Best arm", "Mean", "vs reference", "95% CI of difference", "p", "Verdict"]
-
-
-def _separated(lo: float, hi: float) -> bool:
-    return math.isfinite(lo) and math.isfinite(hi) and (lo > 0 or hi < 0)
+HEADLINE_COLUMNS = ["Metric", "Best arm", "Mean", "vs reference", "95% CI of difference", "p", "q (BH)", "Verdict"]
 
 
 def headlines(comparison: pd.DataFrame, arms_meta: pd.DataFrame) -> list[Headline]:
@@ -60,6 +60,8 @@ def headlines(comparison: pd.DataFrame, arms_meta: pd.DataFrame) -> list[Headlin
     contenders = set(festival_arms(arms_meta)) or set(arms_meta["arm"])
     out = []
     for metric in HEADLINE:
+        if not info(metric).comparable:  # a period total: ranking it would rank the period's length
+            continue
         better = info(metric).better
         rows = comparison[(comparison["metric"] == metric) & comparison["arm"].isin(contenders)
                           & comparison["mean"].notna()]
@@ -72,7 +74,7 @@ def headlines(comparison: pd.DataFrame, arms_meta: pd.DataFrame) -> list[Headlin
         else:
             best = rows.loc[score.idxmax()]
         out.append(Headline(metric, best["arm"], best["mean"], best["diff"], best["diff_ci_low"], best["diff_ci_high"],
-                            best["p_value"], best["arm"] == best["reference"]))
+                            best["p_value"], best["arm"] == best["reference"], best.get("q_value", math.nan)))
     return out
 
 
@@ -80,11 +82,12 @@ def effect_sentence(row: pd.Series) -> str:
     """'+¥1.2 bn (95% CI … to …; +3.1%; p=0.002)' with a plain-language verdict."""
     m = row["metric"]
     ci = f"95% CI {fmt_diff(m, row['diff_ci_low'])} to {fmt_diff(m, row['diff_ci_high'])}"
-    core = f"{info(m).label} {fmt_diff(m, row['diff'])} ({ci}; {fmt_pct(row['diff_rel'])}; {p_text(row['p_value'])})"
-    if not _separated(row["diff_ci_low"], row["diff_ci_high"]):
+    q = f"q={fmt_p(row.get('q_value', math.nan))}"
+    core = f"{info(m).label} {fmt_diff(m, row['diff'])} ({ci}; {fmt_pct(row['diff_rel'])}; {p_text(row['p_value'])}, {q})"
+    if not significant(row):
         return core + " — no clear difference"
-    better = info(m).better * row["diff"]
-    return core + (" — better" if better > 0 else " — worse" if better < 0 else "")
+    word = direction_word(m, row["diff"])
+    return core + ("" if word == "different" else f" — {word}")
 
 
 def one_factor_arms(arms_meta: pd.DataFrame, reference: str, key: str) -> list[str]:
@@ -121,10 +124,10 @@ def informative(comparison: pd.DataFrame, metric: str) -> bool:
 
 
 def clear_effects(comparison: pd.DataFrame, arm: str) -> tuple[list[str], list[str]]:
-    """Metrics on which ``arm`` is clearly better / clearly worse than the reference (95% CI excludes 0)."""
+    """Metrics on which ``arm`` is clearly better / clearly worse than the reference (BH q < FDR)."""
     directional = comparison["metric"].map(lambda m: info(m).better != 0).astype(bool)
     rows = comparison[(comparison["arm"] == arm) & directional]
-    sep = rows[[_separated(lo, hi) for lo, hi in zip(rows["diff_ci_low"], rows["diff_ci_high"])]]
+    sep = rows[[significant(r) for _, r in rows.iterrows()]]
     good = [m for m, d in zip(sep["metric"], sep["diff"]) if d * info(m).better > 0]
     bad = [m for m, d in zip(sep["metric"], sep["diff"]) if d * info(m).better < 0]
     return good, bad
@@ -138,10 +141,11 @@ def festival_arms(arms_meta: pd.DataFrame) -> list[str]:
 
 
 def tradeoffs(comparison: pd.DataFrame, reference: str, arms: list[str]) -> list[str]:
-    """Per arm, the metrics on which it is clearly better and clearly worse than the reference."""
+    """Per arm, the headline metrics on which it is clearly better and clearly worse than the reference."""
     out = []
     for arm in [a for a in dict.fromkeys(comparison["arm"]) if a in arms and a != reference]:
-        good, bad = clear_effects(comparison, arm)
+        good, bad = (  # the headline metrics only: a list of 25 metric names is not read
+            [m for m in effects if m in HEADLINE] for effects in clear_effects(comparison, arm))
         if not good and not bad:
             out.append(f"**{arm}**: no metric differs clearly from {reference}.")
             continue

@@ -11,62 +11,81 @@ import math
 from dataclasses import dataclass
 
 
+KINDS = ("yuan", "count", "ratio", "share", "hours", "hhi", "score", "days")
+
+
 @dataclass(frozen=True)
 class MetricInfo:
-    label: str
-    kind: str        # yuan | count | ratio | share | hours | hhi | score
-    better: int      # +1 higher is better, -1 lower is better, 0 a matter of taste
+    """How a metric reads: ``kind`` picks the number format, ``unit`` names what is counted,
+    ``better`` its preferred direction, ``comparable`` whether arms whose festival periods
+    differ in length can be ranked on it (a festival-period total cannot)."""
 
+    label: str
+    kind: str            # one of KINDS
+    better: int          # +1 higher is better, -1 lower is better, 0 a matter of taste
+    unit: str = ""       # what a count counts (orders/h, parcels); money is yuan, times hours
+    comparable: bool = True
+
+
+_PERIOD = False  # a total over the festival period, whose length differs between formats
 
 METRICS: dict[str, MetricInfo] = {
-    "gmv_total": MetricInfo("season GMV", "yuan", +1),
-    "gmv_festival": MetricInfo("festival-period GMV", "yuan", +1),
-    "gmv_incremental": MetricInfo("incremental GMV vs no festival", "yuan", +1),
-    "gmv_festival_lift": MetricInfo("festival-period GMV lift vs no festival", "yuan", +1),
-    "orders_total": MetricInfo("season orders", "count", +1),
-    "peak_orders_per_hour": MetricInfo("peak orders per hour", "count", -1),
+    "gmv_total": MetricInfo("season GMV", "yuan", +1, "yuan"),
+    "gmv_festival": MetricInfo("festival-period GMV", "yuan", +1, "yuan", _PERIOD),
+    "gmv_incremental": MetricInfo("incremental GMV vs no festival", "yuan", +1, "yuan"),
+    "gmv_festival_lift": MetricInfo("festival-period GMV lift vs no festival", "yuan", +1, "yuan", _PERIOD),
+    "gmv_per_festival_day": MetricInfo("GMV per festival day", "yuan", +1, "yuan/day"),
+    "festival_days": MetricInfo("festival period", "days", 0, "days"),
+    "orders_total": MetricInfo("season orders", "count", +1, "orders"),
+    "peak_orders_per_hour": MetricInfo("peak orders per hour", "count", -1, "orders/h"),
     "peak_to_mean": MetricInfo("peak-to-mean hourly orders", "ratio", -1),
     "pre_festival_dip": MetricInfo("pre-festival dip", "share", -1),
     "post_festival_slump": MetricInfo("post-festival slump", "share", -1),
-    "max_logistics_backlog": MetricInfo("max logistics backlog (parcels)", "count", -1),
-    "mean_delivery_delay_h": MetricInfo("mean delivery delay", "hours", -1),
-    "p95_delivery_delay_h": MetricInfo("95th pct delivery delay", "hours", -1),
+    "max_logistics_backlog": MetricInfo("peak logistics backlog", "count", -1, "parcels"),
+    "mean_delivery_delay_h": MetricInfo("mean delivery delay", "hours", -1, "h"),
+    "p95_delivery_delay_h": MetricInfo("95th pct delivery delay", "hours", -1, "h"),
     "return_rate": MetricInfo("return rate", "share", -1),
     "stockout_rate": MetricInfo("stock-out rate", "share", -1),
-    "satisfaction_mean": MetricInfo("consumer satisfaction", "score", +1),
+    "satisfaction_mean": MetricInfo("consumer satisfaction", "score", +1, "0-1"),
     "churn_rate": MetricInfo("consumer churn", "share", -1),
-    "consumer_surplus": MetricInfo("consumer surplus", "yuan", +1),
-    "hhi_final": MetricInfo("market concentration (HHI)", "hhi", -1),
+    "consumer_surplus": MetricInfo("consumer surplus", "yuan", +1, "yuan"),
+    "hhi_final": MetricInfo("market concentration (HHI)", "hhi", -1, "0-10,000"),
     "cr4_final": MetricInfo("top-4 brands' share", "share", -1),
-    "gini_brand_sales": MetricInfo("Gini of brand sales", "score", -1),
+    "gini_brand_sales": MetricInfo("Gini of brand sales", "score", -1, "0-1"),
     "small_brand_share": MetricInfo("small brands' share", "share", +1),
     "low_quality_share": MetricInfo("low-quality sellers' share", "share", -1),
     "quality_weighted_share": MetricInfo("share of above-median-quality brands", "share", +1),
     "online_share": MetricInfo("online share of GMV", "share", 0),
-    "offline_gmv_lift": MetricInfo("offline GMV lift vs no festival", "share", +1),
-    "platform_subsidy_cost": MetricInfo("platform subsidy cost", "yuan", -1),
-    "platform_commission": MetricInfo("platform commission", "yuan", +1),
-    "brand_profit_big": MetricInfo("profit of big groups", "yuan", 0),
-    "brand_profit_small": MetricInfo("profit of small brands", "yuan", +1),
-    "brand_profit_low_quality": MetricInfo("profit of low-quality sellers", "yuan", 0),
+    "offline_gmv_lift": MetricInfo("festival-period offline GMV lift vs no festival", "share", +1, "", _PERIOD),
+    "platform_subsidy_cost": MetricInfo("platform subsidy cost", "yuan", -1, "yuan"),
+    "platform_commission": MetricInfo("platform commission", "yuan", +1, "yuan"),
+    "platform_net_cost": MetricInfo("platform net cost (subsidy - commission)", "yuan", -1, "yuan"),
+    "brand_profit_big": MetricInfo("profit of big groups", "yuan", 0, "yuan"),
+    "brand_profit_small": MetricInfo("profit of small brands", "yuan", +1, "yuan"),
+    "brand_profit_low_quality": MetricInfo("profit of low-quality sellers", "yuan", 0, "yuan"),
     "pre_festival_deferral": MetricInfo("demand deferred before the festival", "share", 0),
     "first_hour_share": MetricInfo("Nov 11 GMV in its first hour", "share", -1),
     "closing_peak_ratio": MetricInfo("orders in the last 2 h vs the 2 h before", "ratio", 0),
     "offline_festival_day_lift": MetricInfo("offline GMV lift on Nov 11 vs no festival", "share", +1),
     "visits_turned_away_share": MetricInfo("offline visits turned away", "share", -1),
-    "opening_cohort_delay_h": MetricInfo("wait of the opening hour's orders", "hours", -1),
+    "opening_cohort_delay_h": MetricInfo("wait of the opening hour's orders", "hours", -1, "h"),
     "final_week_gap": MetricInfo("last week's GMV vs no festival", "share", 0),
 }
 
-# The metrics a strategist asks about first, in the order the report answers them.
-# Totals over periods of different length (gmv_festival) stay in the tables and never crown an arm.
+# The metrics a strategist asks about first, in the order the report answers them. All compare
+# like with like (a test checks): totals over periods of different length (gmv_festival) stay in
+# the tables, labelled with the period's length, and never crown an arm.
 HEADLINE = (
-    "gmv_incremental", "peak_to_mean", "mean_delivery_delay_h", "satisfaction_mean",
-    "hhi_final", "small_brand_share", "low_quality_share", "quality_weighted_share", "platform_subsidy_cost",
+    "gmv_incremental", "gmv_per_festival_day", "peak_orders_per_hour", "max_logistics_backlog", "p95_delivery_delay_h",
+    "satisfaction_mean", "churn_rate", "platform_net_cost", "brand_profit_small", "small_brand_share",
+    "low_quality_share",
 )
 # Columns of the comparison table printed on the terminal.
-CONSOLE = ("gmv_incremental", "peak_to_mean", "mean_delivery_delay_h", "satisfaction_mean",
-           "hhi_final", "small_brand_share", "low_quality_share")
+CONSOLE = ("gmv_incremental", "gmv_per_festival_day", "max_logistics_backlog", "p95_delivery_delay_h",
+           "satisfaction_mean", "platform_net_cost", "small_brand_share", "low_quality_share")
+# What a recommendation may cost: the metrics the decision summary checks the winner against.
+COSTS = ("max_logistics_backlog", "p95_delivery_delay_h", "platform_net_cost", "satisfaction_mean", "churn_rate",
+         "brand_profit_small", "small_brand_share", "low_quality_share", "gmv_incremental")
 
 
 def info(metric: str) -> MetricInfo:
@@ -87,6 +106,8 @@ def fmt_value(metric: str, value: float) -> str:
         return f"{value:.1f} h"
     if kind == "hhi":
         return f"{value:,.0f}"
+    if kind == "days":
+        return f"{value:.3g} d"
     if kind == "count":
         return _big(value)
     return f"{value:.3g}" if abs(value) < 1000 else _big(value)
@@ -107,6 +128,8 @@ def fmt_diff(metric: str, value: float) -> str:
         return f"{sign}{mag:.2f} h"
     if kind == "hhi":
         return f"{sign}{mag:,.0f}"
+    if kind == "days":
+        return f"{sign}{mag:.3g} d"
     if kind == "count":
         return sign + _big(mag)
     return f"{sign}{mag:.3g}"
@@ -149,3 +172,23 @@ def _big(v: float) -> str:
     if a >= 1e4:
         return f"{v / 1e3:.1f} k"
     return f"{v:,.3g}" if a < 100 else f"{v:,.0f}"
+
+
+def axis(metric: str) -> tuple[float, str]:
+    """Divisor and axis label for plotting a metric in readable units (bn yuan, m parcels, hours, %)."""
+    m = info(metric)
+    if m.kind == "yuan":
+        return 1e9, f"{m.label} (bn {m.unit or 'yuan'})"
+    if m.kind == "count":
+        return 1e6, f"{m.label} (m {m.unit})" if m.unit else f"{m.label} (m)"
+    if m.kind == "share":
+        return 0.01, f"{m.label} (%)"
+    if m.kind in ("hours", "days"):
+        return 1.0, f"{m.label} ({'hours' if m.kind == 'hours' else 'days'})"
+    return 1.0, f"{m.label} ({m.unit})" if m.unit else m.label
+
+
+def direction_word(metric: str, diff: float) -> str:
+    """'better', 'worse' or 'different' for a difference, by the metric's preferred direction."""
+    better = info(metric).better * diff
+    return "better" if better > 0 else "worse" if better < 0 else "different"

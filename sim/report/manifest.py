@@ -81,6 +81,7 @@ def scenario_manifest(scenario: Any, argv: Sequence[str] | None, *, started: str
         "reference": scenario.reference,
         "replications": scenario.replications,
         "counterfactual": scenario.counterfactual,
+        "goals": [g.model_dump() for g in scenario.goals],  # empty: the report uses the default goals
         "seeds": [{"replication": r, "seed": scenario.run_seed(r)} for r in range(scenario.replications)],
         "runs": [{"index": t.index, **t.labels, "seed": t.seed} for t in scenario.tasks()],
         "arms": describe_arms(scenario),

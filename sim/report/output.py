@@ -13,7 +13,10 @@ from typing import Any
 
 import pandas as pd
 
+from ..goals import goals_from_manifest
+from .explain import WHY_FIGURES, fig_why, read_explain
 from .figures import make_figures
+from .stats import with_q_values
 from .render import ReportContext, build_blocks, to_html, to_markdown
 
 RUNS, COMPARISON, HOURLY, MANIFEST = "runs.csv", "comparison.csv", "hourly.parquet", "manifest.json"
@@ -35,13 +38,19 @@ def write_manifest(out: Path, manifest: dict[str, Any]) -> None:
 def write_report(out: Path, runs: pd.DataFrame, comparison: pd.DataFrame, hourly: pd.DataFrame | None,
                  manifest: dict[str, Any]) -> dict[str, Path]:
     """Figures, report.md and report.html from the tables and the manifest."""
+    explain = read_explain(out)
     ctx = ReportContext(
         name=manifest["scenario"]["name"], description=manifest["scenario"].get("description", ""),
         reference=manifest["reference"], replications=manifest["replications"], seed=manifest["root_seed"],
         command=manifest["command"], generated=manifest.get("finished", ""), failures=manifest.get("failures", []),
+        goals=goals_from_manifest(manifest.get("goals")), explain=explain,
     )
+    if "q_value" not in comparison:  # a folder written before the FDR control
+        comparison = with_q_values(comparison)
     figures_dir = out / "figures"
     figures = make_figures(runs, comparison, hourly, ctx.reference, figures_dir)
+    if explain is not None and not explain.empty:
+        figures.append(fig_why(explain, figures_dir / WHY_FIGURES[0]))
     blocks = build_blocks(ctx, runs, comparison, figures, hourly)
     (out / "report.md").write_text(to_markdown(blocks), encoding="utf-8")
     (out / "report.html").write_text(to_html(blocks, figures_dir), encoding="utf-8")

@@ -16,19 +16,17 @@ from typing import Any
 
 import pandas as pd
 
-from .findings import (FORMAT_KEY, clear_effects, FORMAT_METRICS, HEADLINE_COLUMNS, POLICY_KEY, POLICY_METRICS, arms_metadata,
+from .findings import (FORMAT_KEY, FORMAT_METRICS, HEADLINE_COLUMNS, POLICY_KEY, POLICY_METRICS, arms_metadata,
                        factor_section, festival_arms, headlines, tradeoffs)
-from .labels import CONSOLE, fmt_diff, fmt_value, info, p_text
+from ..goals import goals_or_default
+from .blocks import Block
+from .decision import summary
+from .explain import WHY_FIGURES, why_blocks
+from .glossary import glossary_blocks
+from .labels import CONSOLE, fmt_value, info
+from .stats import FDR, lookup
 from .tables import ok_runs
 from .venues import venue_changes
-
-
-@dataclass
-class Block:
-    kind: str                # h1 | h2 | p | ul | table | fig
-    text: str = ""
-    items: list[Any] = field(default_factory=list)
-    header: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -43,29 +41,38 @@ class ReportContext:
     command: str
     generated: str
     failures: list[dict[str, Any]] = field(default_factory=list)
+    goals: tuple[Any, ...] = ()           # empty: the default goals
+    explain: pd.DataFrame | None = None   # the "why" decomposition (explain.csv), if run
 
 
 def build_blocks(ctx: ReportContext, runs: pd.DataFrame, comparison: pd.DataFrame,
                  figures: list[tuple[str, str]], hourly: pd.DataFrame | None = None) -> list[Block]:
-    """The report's content, answers first."""
+    """The report's content: the decision first, then the evidence, then a glossary."""
     done = ok_runs(runs)
     meta = arms_metadata(done if not done.empty else runs)
     n_arms = runs["arm"].nunique()
     title = f"{ctx.name}: {ctx.description}" if ctx.description else ctx.name
-    blocks = [Block("h1", title), Block("p", (
-        f"{len(done)} of {len(runs)} runs completed: {n_arms} arms × {ctx.replications} replications, "
-        f"root seed {ctx.seed}, generated {ctx.generated}. Every arm is compared with the reference arm "
-        f"**{ctx.reference}** on the same seeds (common random numbers); differences are paired by replication, "
-        f"with 95% confidence intervals and paired t-test p-values."))]
+    blocks = [Block("h1", title)]
     if done.empty:
         blocks.append(Block("p", "No run completed, so there is nothing to compare; see the failures below."))
         return blocks + _failures(ctx)
-
-    heads = headlines(comparison, meta)
+    _, sentences = summary(goals_or_default(ctx.goals), runs, comparison, meta, ctx.reference)
+    blocks += [Block("h2", "Decision summary"), Block("ul", items=sentences)]
     blocks += _unsettled_warning(done)
-    blocks.append(Block("h2", "The answers"))
-    blocks.append(Block("p", _lead_paragraph(heads, ctx.reference, comparison)))
+    blocks.append(Block("p", (
+        f"{len(done)} of {len(runs)} runs completed: {n_arms} arms × {ctx.replications} replications, "
+        f"root seed {ctx.seed}, generated {ctx.generated}. Every arm is compared with the reference arm "
+        f"**{ctx.reference}** on the same seeds (common random numbers): differences are paired by replication, "
+        f"with 95% confidence intervals, paired t-test p-values and Benjamini-Hochberg q-values that control the "
+        f"false discovery rate at {FDR:.0%} across all {int(comparison['p_value'].notna().sum())} comparisons "
+        f"of this report.")))
+    heads = headlines(comparison, meta)
+    blocks.append(Block("h2", "Headline metrics"))
+    blocks.append(Block("p", "The best festival arm on each like-for-like metric (totals over festival periods of "
+                             "different length never decide a best; they are in the table per arm below). "
+                             "Better means in the metric's preferred direction."))
     blocks.append(Block("table", header=HEADLINE_COLUMNS, items=[h.cells() for h in heads]))
+    blocks += why_blocks(ctx.explain, figures)
 
     for key, metrics, heading in ((FORMAT_KEY, FORMAT_METRICS, "Festival format"),
                                   (POLICY_KEY, POLICY_METRICS, "Platform incentive policy")):
@@ -76,16 +83,19 @@ def build_blocks(ctx: ReportContext, runs: pd.DataFrame, comparison: pd.DataFram
     trade = tradeoffs(comparison, ctx.reference, festival_arms(meta))
     if trade:
         blocks += [Block("h2", "Trade-offs against the reference"),
-                   Block("p", "Metrics whose 95% interval of the paired difference excludes zero."),
+                   Block("p", f"Headline metrics on which an arm is clearly better or worse (q < {FDR:g})."),
                    Block("ul", items=trade)]
     blocks += _online_offline(comparison, meta, hourly, ctx.reference)
     blocks += [Block("h2", "Key metrics per arm"),
-               Block("p", "Mean over replications with the 95% confidence interval; the full table is comparison.csv."),
+               Block("p", "Mean over replications with the 95% confidence interval; the full table is comparison.csv. "
+                          "Festival-period GMV is a total over the festival period, whose length is given: compare "
+                          "arms on GMV per festival day or incremental GMV instead."),
                _arm_table(comparison, [a for a in meta["arm"]])]
     if figures:
         blocks.append(Block("h2", "Figures"))
-        blocks += [Block("fig", caption, items=[name]) for name, caption in figures]
+        blocks += [Block("fig", caption, items=[name]) for name, caption in figures if name not in WHY_FIGURES]
     blocks += _failures(ctx)
+    blocks += glossary_blocks()
     blocks += [Block("h2", "Reproduce"), Block("p", f"`{ctx.command}` — resolved parameters, seeds and versions are in "
                                                     "manifest.json; every run is a row of runs.csv.")]
     return blocks
@@ -107,35 +117,6 @@ def _unsettled_warning(runs: pd.DataFrame) -> list[Block]:
     return [Block("p", f"**Warning:** the season ends before the festival's after-effects settle: the last week's "
                        f"GMV is still more than {SETTLED_GAP:.0%} away from no festival for {arms}. Incremental GMV "
                        f"would change with a later `season.end`.")]
-
-
-def _lead_paragraph(heads: list, reference: str, comparison: pd.DataFrame) -> str:
-    wins = [h for h in heads if not h.is_reference and h.separated and h.diff * info(h.metric).better > 0]
-    holds = [h for h in heads if h.is_reference]
-    parts = []
-    by_arm: dict[str, list] = {}
-    for h in wins:
-        by_arm.setdefault(h.arm, []).append(h)
-    for arm, hs in sorted(by_arm.items(), key=lambda kv: -len(kv[1])):
-        effects = ", ".join(f"{info(h.metric).label} {fmt_diff(h.metric, h.diff)} ({p_text(h.p_value)})" for h in hs)
-        text = f"**{arm}** is best on {len(hs)} of the headline metrics, against {reference}: {effects}."
-        worse = clear_effects(comparison, arm)[1]
-        if worse:
-            text += (" The price: it is clearly worse on "
-                     + ", ".join(f"{info(m).label} ({fmt_diff(m, _diff(comparison, arm, m))})" for m in worse) + ".")
-        parts.append(text)
-    if holds:
-        parts.append(f"The reference **{reference}** itself is best on "
-                     + ", ".join(info(h.metric).label for h in holds) + ".")
-    unclear = [h for h in heads if not h.is_reference and h not in wins]
-    if unclear:
-        parts.append("No arm is clearly better than the reference on " + ", ".join(info(h.metric).label for h in unclear)
-                     + " (the best arm's interval includes zero).")
-    return " ".join(parts) or "No headline metric could be computed."
-
-
-def _diff(comparison: pd.DataFrame, arm: str, metric: str) -> float:
-    return float(comparison[(comparison["arm"] == arm) & (comparison["metric"] == metric)]["diff"].iloc[0])
 
 
 def _online_offline(comparison: pd.DataFrame, meta: pd.DataFrame, hourly: pd.DataFrame | None,
@@ -162,17 +143,19 @@ def _online_offline(comparison: pd.DataFrame, meta: pd.DataFrame, hourly: pd.Dat
 
 
 def _arm_table(comparison: pd.DataFrame, arms: list[str]) -> Block:
-    metrics = [m for m in CONSOLE if (comparison["metric"] == m).any()]
+    metrics = [m for m in (*CONSOLE, "gmv_festival") if (comparison["metric"] == m).any()]
+    days = "festival_days" in set(comparison["metric"])
     rows = []
     for arm in arms:
-        cells = [arm]
+        cells = [arm] + ([fmt_value("festival_days", lookup(comparison, arm, "festival_days")["mean"])] if days else [])
         for m in metrics:
             r = comparison[(comparison["arm"] == arm) & (comparison["metric"] == m)].iloc[0]
             ci = (f" [{fmt_value(m, r['ci_low'])}, {fmt_value(m, r['ci_high'])}]"
                   if math.isfinite(r["ci_low"]) else "")
             cells.append(fmt_value(m, r["mean"]) + ci)
         rows.append(cells)
-    return Block("table", header=["Arm"] + [info(m).label for m in metrics], items=rows)
+    return Block("table", header=["Arm"] + (["festival period"] if days else []) + [info(m).label for m in metrics],
+                 items=rows)
 
 
 def _failures(ctx: ReportContext) -> list[Block]:

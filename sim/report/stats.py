@@ -18,7 +18,8 @@ from .tables import metric_columns, ok_runs
 
 LEVEL = 0.95
 COLUMNS = ("arm", "metric", "mean", "ci_low", "ci_high", "n", "reference", "diff", "diff_ci_low", "diff_ci_high",
-           "diff_rel", "n_pairs", "p_value")
+           "diff_rel", "n_pairs", "p_value", "q_value")
+FDR = 0.05  # Benjamini-Hochberg false discovery rate across every comparison of a report
 
 
 def mean_ci(values: np.ndarray, level: float = LEVEL) -> tuple[float, float, float, int]:
@@ -76,7 +77,27 @@ def comparison_table(runs: pd.DataFrame, reference: str, level: float = LEVEL) -
                 "reference": reference, "diff": diff[0], "diff_ci_low": diff[1], "diff_ci_high": diff[2],
                 "diff_rel": rel, "n_pairs": diff[3], "p_value": diff[4],
             })
-    return pd.DataFrame(rows, columns=list(COLUMNS))
+    return with_q_values(pd.DataFrame(rows, columns=[c for c in COLUMNS if c != "q_value"]))
+
+
+def with_q_values(comparison: pd.DataFrame) -> pd.DataFrame:
+    """Add ``q_value``: p-values adjusted by Benjamini-Hochberg over every (arm, metric) comparison in the
+    table, so 'clearly different' keeps the false discovery rate at FDR however many comparisons a
+    report makes (hundreds in a crossed design)."""
+    out = comparison.copy()
+    p = out["p_value"].to_numpy(dtype=float)
+    q = np.full(p.shape, np.nan)
+    finite = np.isfinite(p)
+    if finite.any():
+        q[finite] = stats.false_discovery_control(np.clip(p[finite], 0.0, 1.0), method="bh")
+    out["q_value"] = q
+    return out
+
+
+def significant(row: pd.Series) -> bool:
+    """A paired difference that survives the FDR control (BH-adjusted q below FDR)."""
+    q = row.get("q_value", math.nan)
+    return bool(math.isfinite(q) and q < FDR and math.isfinite(row["diff"]) and row["diff"] != 0)
 
 
 def lookup(comparison: pd.DataFrame, arm: str, metric: str) -> pd.Series:

@@ -9,12 +9,12 @@ import numpy as np
 import pandas as pd
 
 from ..metrics import VENUE_TYPES
-
-FORMAT_KEY, POLICY_KEY = "festival.format", "platform.policy"
+from .findings import FORMAT_KEY, POLICY_KEY, festival_arms
 
 
 def none_partner(meta: pd.DataFrame) -> dict[str, str]:
-    """For each arm, the `none` arm to compare it with (same policy if there is one); empty if the scenario has none."""
+    """For each arm, the `none` arm of the same policy (an arm with no such partner has none: comparing it
+    with another policy's `none` would credit the policy's effect to the festival)."""
     if FORMAT_KEY not in meta:
         return {}
     nones = meta[meta[FORMAT_KEY] == "none"]
@@ -23,7 +23,8 @@ def none_partner(meta: pd.DataFrame) -> dict[str, str]:
     partner = {}
     for _, row in meta.iterrows():
         same = nones[nones[POLICY_KEY] == row[POLICY_KEY]] if POLICY_KEY in meta else nones
-        partner[row["arm"]] = (same if not same.empty else nones)["arm"].iloc[0]
+        if not same.empty:
+            partner[row["arm"]] = same["arm"].iloc[0]
     return partner
 
 
@@ -40,10 +41,20 @@ def venue_shares(hourly: pd.DataFrame) -> pd.DataFrame:
 
 
 def venue_changes(hourly: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFrame | None:
-    """Festival arm x venue type: mean % change of season GMV against its `none` arm, paired by replication.
+    """Festival arm x venue type: mean % change of season GMV against the arm's own no-festival run
+    (its ``cf_gmv_venue_*`` columns: same policy, same seed), paired by replication.
 
-    None when the scenario has no `none` arm to compare with.
+    Folders written before those columns existed fall back to a `none` arm of the same policy;
+    None when there is nothing to compare with.
     """
+    cf = [f"cf_gmv_venue_{v}" for v in VENUE_TYPES if f"cf_gmv_venue_{v}" in hourly]
+    if cf and hourly[cf].notna().any().any():
+        festival = festival_arms(meta)
+        own = _venue_totals(hourly)
+        base = hourly.groupby(["arm", "replication"], observed=True)[cf].sum()
+        base = base.rename(columns=lambda c: c.removeprefix("cf_gmv_venue_"))
+        change = 100 * (own / base.replace(0, np.nan) - 1)
+        return change.groupby("arm", observed=True).mean().reindex([a for a in festival if a in change.index])
     partner = none_partner(meta)
     arms = [a for a in meta["arm"] if a in partner and a != partner[a]]
     if not arms:

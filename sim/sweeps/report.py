@@ -67,34 +67,45 @@ def sensitivity_figure(table: pd.DataFrame, method: str, path: Path) -> Path:
 
 
 def response_figure(design: Design, runs: pd.DataFrame, means: pd.DataFrame, outcome: str, path: Path) -> Path:
-    """The outcome against each varied parameter: level means with 95% intervals for a grid, points otherwise."""
+    """The outcome against each varied parameter, one readable panel each in a grid of up to three columns:
+    level means with 95% intervals for a grid, points otherwise; the outcome in readable units."""
+    from ..report.labels import axis
     from ..report.stats import mean_ci
 
     plt = _pyplot()
     keys = design.keys
-    fig, axes = plt.subplots(1, len(keys), figsize=(3.2 * len(keys), 3.0), squeeze=False, sharey=True)
+    ncols = min(3, len(keys))
+    nrows = -(-len(keys) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.4 * ncols, 3.4 * nrows + 0.6), squeeze=False, sharey=True)
+    scale, ylabel = axis(outcome)
     ok = runs[runs["error"].isna()]
-    for ax, factor in zip(axes[0], design.factors):
+    for ax, factor in zip(axes.flat, design.factors):
         if design.method == "grid":
             levels = factor.grid()
             stats = [mean_ci(ok.loc[ok[factor.key] == level, outcome].to_numpy(float)) for level in levels]
-            mean = np.array([s[0] for s in stats])
-            lo = np.array([s[1] for s in stats])
-            hi = np.array([s[2] for s in stats])
+            mean = np.array([s[0] for s in stats]) / scale
+            lo = np.array([s[1] for s in stats]) / scale
+            hi = np.array([s[2] for s in stats]) / scale
             x = np.arange(len(levels)) if factor.categorical else np.array(levels, dtype=float)
             ax.errorbar(x, mean, yerr=[np.nan_to_num(mean - lo), np.nan_to_num(hi - mean)], marker="o", capsize=3)
             if factor.categorical:
-                ax.set_xticks(x, [_tick(v) for v in levels], rotation=20, fontsize=8)
+                ax.set_xticks(x, [_tick(v) for v in levels], rotation=25, ha="right", fontsize=8)
         else:
             x = design.frame[factor.key]
             if factor.categorical:
                 x = x.map({v: i for i, v in enumerate(factor.values)})
-                ax.set_xticks(range(len(factor.values)), [_tick(v) for v in factor.values], rotation=20, fontsize=8)
-            ax.scatter(x.to_numpy(float), means[outcome].to_numpy(float), s=8, alpha=0.6)
+                ax.set_xticks(range(len(factor.values)), [_tick(v) for v in factor.values], rotation=25, ha="right",
+                              fontsize=8)
+            ax.scatter(x.to_numpy(float), means[outcome].to_numpy(float) / scale, s=8, alpha=0.6)
         if factor.distribution == "loguniform":
             ax.set_xscale("log")
-        ax.set_xlabel(factor.key, fontsize=8)
-    axes[0][0].set_ylabel(outcome, fontsize=8)
+        ax.set_title(factor.key, fontsize=9)
+        ax.tick_params(axis="x", labelsize=8)
+    for ax in axes[:, 0]:
+        ax.set_ylabel(ylabel, fontsize=8)
+    for ax in list(axes.flat)[len(keys):]:
+        ax.set_visible(False)
+    fig.suptitle(f"Response of {ylabel} to each varied parameter (mean, 95% CI)", fontsize=10)
     fig.tight_layout()
     return _save(fig, path)
 

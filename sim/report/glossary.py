@@ -1,0 +1,48 @@
+"""The report's glossary: the terms a strategist meets in it, in plain words.
+
+Consumer surplus gets the longest entry because its numbers surprise: it can exceed GMV,
+and a policy can lower it while raising satisfaction.
+"""
+
+from __future__ import annotations
+
+from .blocks import Block
+
+GLOSSARY: tuple[tuple[str, str], ...] = (
+    ("Incremental GMV", "season GMV minus that of the same arm's own no-festival run (same policy, same seed). "
+     "It nets out the demand the festival only moved from other days (the dip before, the slump after), so it is the "
+     "festival's real gain and compares formats of any length."),
+    ("Festival-period GMV", "GMV summed over the festival period: 1 day for single_day, 11 for continuous. It grows "
+     "with the period's length, so it never ranks arms; GMV per festival day divides it by the period's length."),
+    ("Peak logistics backlog", "the largest number of parcels waiting for dispatch at any hour of the season: the "
+     "load the festival puts on logistics."),
+    ("95th pct delivery delay", "the wait (hours, beyond normal transit) that 95% of online orders do not exceed."),
+    ("Platform net cost", "subsidies the platform pays minus the commission it earns; negative means the platform "
+     "earns more than it spends."),
+    ("Consumer surplus", "the money value, at the moment of choice, of the options a shopping session offers over "
+     "buying nothing (the logit log-sum, converted to yuan at the consumer's marginal utility of money). It is "
+     "counted for every session, including those that end without a purchase, and includes how much buyers value "
+     "what they buy above its price, so it can exceed GMV: it is a measure of welfare, not of money spent. It is "
+     "judged before the order, from the prices, qualities and ratings on show; satisfaction is judged after it, "
+     "from the quality, service, delay and returns actually experienced. That is why quality_feedback can lower "
+     "consumer surplus while raising satisfaction: ranking by rating and service moves exposure away from the cheap, "
+     "heavily advertised offers that look like bargains at the moment of choice and disappoint after delivery."),
+    ("Consumer satisfaction", "each consumer's running score (0-1) of experienced outcomes, averaged over consumers "
+     "who have not churned."),
+    ("Churn", "the share of consumers who stopped shopping for a while after a bad experience."),
+    ("Paired difference", "an arm minus the reference, replication by replication on the same seeds (the same "
+     "consumers, brands and random streams), so shared noise cancels; its 95% confidence interval is a Student-t "
+     "interval over replications."),
+    ("q-value (BH)", "a p-value adjusted by the Benjamini-Hochberg procedure over every comparison in the report. "
+     "'Clearly better/worse' means q < 0.05: among all differences called clear, at most 5% are expected to be "
+     "false discoveries. Confidence intervals are not adjusted."),
+    ("Pareto-efficient arm", "an arm that no other arm beats on both axes of a trade-off figure (more incremental "
+     "GMV and less load or delay)."),
+    ("Share of the difference a mechanism accounts for", "(difference with every mechanism on − difference with that "
+     "mechanism switched off in both arms) / difference with every mechanism on. Shares need not add up to 100%: "
+     "mechanisms interact."),
+)
+
+
+def glossary_blocks() -> list[Block]:
+    return [Block("h2", "Glossary"), Block("ul", items=[f"**{term}**: {text}" for term, text in GLOSSARY])]
