@@ -202,6 +202,8 @@ class Double11Model(mesa.Model):
             for brand in self.brands:
                 brand.step()
             self._offline_tables()
+            if self.params.mechanisms.reference_prices:
+                self.consumers.forget_deals()
         t2 = clock()
         offer = self.offer()
         idx, online = self.consumers.activate(offer)

@@ -70,6 +70,7 @@ class Consumers(_Section):
     reference_weight: float = _f(2.5, "utility", "weight of the gain/loss against the reference price", ge=0)
     reference_smoothing: float = _f(0.5, "fraction", "speed at which a deeper discount seen becomes the remembered one (deals are memorable)", gt=0, le=1)
     reference_recovery: float = _f(0.25, "fraction", "speed at which a shallower discount seen becomes the remembered one (per session)", gt=0, le=1)
+    reference_memory_weeks: float = _f(4.0, "weeks", "half-life of a remembered discount: between sessions, deals fade towards the everyday discount", gt=0)
     anticipation_days: float = _f(12.0, "days", "how long before a festival window aware consumers start to wait for it", ge=0)
     anticipation_strength: float = _f(10.0, "utility/discount", "pull of waiting for an announced window, per unit of its discount, at its opening", ge=0)
     anticipation_need: float = _f(2.0, "units", "need at which a purchase is too urgent to wait for a festival window", gt=0)

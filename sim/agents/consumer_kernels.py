@@ -410,10 +410,11 @@ def shop_hour(idx, online, offer, shoppers, settings, now, uniforms):
                     shop_venue = _pick_venue(pcum, uniforms[i, 7] / settings.pickup_share) + 1
                     pickup_out[n] = True
                     delay = f32(0.0)
-            # Need relieved: part of a deal's first unit is extra consumption (category
-            # expansion); what is bought beyond today's need, extra units included, is
+            # Need relieved: part of every unit bought on a deal is extra consumption
+            # (category expansion; households use more of what they hold, so stockpiled
+            # units are partly consumed extra too); what is bought beyond today's need is
             # stored for later. Without stockpiling nothing is stored: it is used up now.
-            relief = f32(1.0) - min(settings.expansion_cap, settings.expansion * depth) + f32(units - 1)
+            relief = f32(units) * (f32(1.0) - min(settings.expansion_cap, settings.expansion * depth))
             if not settings.stockpiling:
                 relief = min(relief, max(need[i, c], f32(0.0)))
             relief_out[n] = relief

@@ -196,6 +196,14 @@ class ConsumerPopulation(mesa.Agent):
                              self.wallet, self.weekly_budget, self.last_hour, int(self.model.hour),
                              f32(cp.savings_cap_weeks), f32(HOURS_PER_WEEK))
 
+    def forget_deals(self) -> None:
+        """Once a day, remembered discounts fade towards the everyday one (half-life
+        ``reference_memory_weeks``): a festival's deep references wear off with time, also in
+        categories a consumer does not shop for months (durables)."""
+        keep = np.float32(0.5 ** (1.0 / (7.0 * self.params.reference_memory_weeks)))
+        self.ref_discount *= keep
+        self.ref_discount += np.float32(EVERYDAY_DISCOUNT) * (np.float32(1.0) - keep)
+
     def need_now(self, idx: np.ndarray) -> np.ndarray:
         """Units needed now, per consumer and category."""
         return np.take(self.need_base, idx, axis=0) + self.need_rate * np.float32(self.model.hour)
