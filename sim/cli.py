@@ -214,6 +214,7 @@ def cmd_scenario(argv: Sequence[str]) -> int:
 def cmd_once(argv: Sequence[str]) -> int:
     from .execute import Task, execute
     from .report import hourly_table, runs_table, summary_text, write_manifest, write_tables
+    from .report.tables import yearly_table
     from .report.manifest import common_fields, now
 
     args = once_parser().parse_args(argv)
@@ -227,7 +228,7 @@ def cmd_once(argv: Sequence[str]) -> int:
     outcome = execute([task], workers=1, progress=False)[0]
     wall = time.perf_counter() - t0
     keys = ["festival.format", "platform.policy"] + [k for k in overrides if k not in ("festival.format", "platform.policy")]
-    write_tables(out, runs_table([outcome], keys), None, hourly_table([outcome]))
+    write_tables(out, runs_table([outcome], keys), None, hourly_table([outcome]), yearly_table([outcome]))
     write_manifest(out, {**common_fields("once", ["once", *argv], started=started, status="finished", wall_seconds=wall,
                                          workers=1, cluster=None, root_seed=seed),
                          "seed": seed, "overrides": overrides, "params": params.flat(), "error": outcome.error})

@@ -17,11 +17,15 @@ from .figures import make_figures
 from .render import ReportContext, build_blocks, to_html, to_markdown
 
 RUNS, COMPARISON, HOURLY, MANIFEST = "runs.csv", "comparison.csv", "hourly.parquet", "manifest.json"
+YEARLY = "yearly.csv"
 
 
-def write_tables(out: Path, runs: pd.DataFrame, comparison: pd.DataFrame | None, hourly: pd.DataFrame | None) -> None:
+def write_tables(out: Path, runs: pd.DataFrame, comparison: pd.DataFrame | None, hourly: pd.DataFrame | None,
+                 yearly: pd.DataFrame | None = None) -> None:
     out.mkdir(parents=True, exist_ok=True)
     runs.to_csv(out / RUNS, index=False)
+    if yearly is not None:
+        yearly.to_csv(out / YEARLY, index=False)
     if comparison is not None:
         comparison.to_csv(out / COMPARISON, index=False)
     if hourly is not None:
@@ -56,7 +60,7 @@ def write_results(result: Any, out: Path, *, argv: list[str] | None = None, work
     out = Path(out)
     manifest = scenario_manifest(result.scenario, argv, started=started or now(), wall_seconds=result.wall_seconds,
                                  workers=workers, failures=result.failures, cluster=cluster)
-    write_tables(out, result.runs, result.comparison, result.hourly)
+    write_tables(out, result.runs, result.comparison, result.hourly, result.yearly)
     write_manifest(out, manifest)
     return write_report(out, result.runs, result.comparison, result.hourly, manifest)
 
