@@ -15,6 +15,7 @@ import pandas as pd
 
 from .figures import make_figures
 from .render import ReportContext, build_blocks, to_html, to_markdown
+from .years import yearly_figures
 
 RUNS, COMPARISON, HOURLY, MANIFEST = "runs.csv", "comparison.csv", "hourly.parquet", "manifest.json"
 YEARLY = "yearly.csv"
@@ -37,7 +38,7 @@ def write_manifest(out: Path, manifest: dict[str, Any]) -> None:
 
 
 def write_report(out: Path, runs: pd.DataFrame, comparison: pd.DataFrame, hourly: pd.DataFrame | None,
-                 manifest: dict[str, Any]) -> dict[str, Path]:
+                 manifest: dict[str, Any], yearly: pd.DataFrame | None = None) -> dict[str, Path]:
     """Figures, report.md and report.html from the tables and the manifest."""
     ctx = ReportContext(
         name=manifest["scenario"]["name"], description=manifest["scenario"].get("description", ""),
@@ -45,7 +46,7 @@ def write_report(out: Path, runs: pd.DataFrame, comparison: pd.DataFrame, hourly
         command=manifest["command"], generated=manifest.get("finished", ""), failures=manifest.get("failures", []),
     )
     figures_dir = out / "figures"
-    figures = make_figures(runs, comparison, hourly, ctx.reference, figures_dir)
+    figures = make_figures(runs, comparison, hourly, ctx.reference, figures_dir) + yearly_figures(yearly, figures_dir)
     blocks = build_blocks(ctx, runs, comparison, figures, hourly)
     (out / "report.md").write_text(to_markdown(blocks), encoding="utf-8")
     (out / "report.html").write_text(to_html(blocks, figures_dir), encoding="utf-8")
@@ -62,7 +63,7 @@ def write_results(result: Any, out: Path, *, argv: list[str] | None = None, work
                                  workers=workers, failures=result.failures, cluster=cluster)
     write_tables(out, result.runs, result.comparison, result.hourly, result.yearly)
     write_manifest(out, manifest)
-    return write_report(out, result.runs, result.comparison, result.hourly, manifest)
+    return write_report(out, result.runs, result.comparison, result.hourly, manifest, result.yearly)
 
 
 def rebuild_report(out: Path) -> dict[str, Path]:
@@ -77,7 +78,8 @@ def rebuild_report(out: Path) -> dict[str, Path]:
     runs = pd.read_csv(out / RUNS, converters={"error": str})  # empty error cell = the run succeeded
     comparison = pd.read_csv(out / COMPARISON)
     hourly = pd.read_parquet(out / HOURLY) if (out / HOURLY).is_file() else None
-    return write_report(out, runs, comparison, hourly, manifest)
+    yearly = pd.read_csv(out / YEARLY) if (out / YEARLY).is_file() else None
+    return write_report(out, runs, comparison, hourly, manifest, yearly)
 
 
 def _json_safe(value: Any) -> Any:
