@@ -21,15 +21,17 @@ if TYPE_CHECKING:
     from .model import Double11Model
 
 BIG, SMALL, LOW = (ARCHETYPE_NAMES.index(a) for a in ("big", "small", "low_quality"))
-# One row per run and year in yearly.csv (money on the real scale).
+# One row per run and year in yearly.csv (money on the real scale). low_quality_share counts sales of true
+# quality below brands.low_quality_below (a seller that invested its way up no longer counts); the
+# archetype shares (big, small, low_quality_seller) are those of runs.csv.
 YEARLY_METRICS = (
-    "gmv", "low_quality_share", "small_brand_share", "big_share", "hhi", "brands_active", "brands_entered",
-    "brands_exited", "small_entered", "mean_quality_sold", "new_product_share", "launches", "launching_gmv",
+    "gmv", "low_quality_share", "small_brand_share", "big_share", "low_quality_seller_share", "hhi", "brands_active", "brands_entered",
+    "brands_exited", "small_entered", "small_entry_rate", "mean_quality_sold", "new_product_share", "launches", "launching_gmv",
     "quality_invested",
 )
 # Per-run metrics of the ecosystem (last season, or totals over the run), beside metrics.RUN_METRICS.
 ECOSYSTEM_METRICS = ("brands_entered", "brands_exited", "new_product_share", "launch_success_rate", "mean_quality_sold")
-MIN_JUDGED_DAYS = 7  # a launch is judged on at least a week of sales after its launch weeks
+MIN_JUDGED_DAYS = 3  # a launch is judged on at least a week of sales after its launch weeks
 
 
 class Ecosystem:
@@ -44,7 +46,7 @@ class Ecosystem:
         self.centres = self._pick_centres()
         self.launch_end = np.full(model.brand_book.n, -1, dtype=np.int64)  # hour a product's launch weeks end
         self.next_event = np.inf   # next hour a product launches or leaves its launch slot
-        self.changes = {"entered": 0, "exited": 0, "small_entered": 0, "launches": 0, "invested": 0.0}
+        self.changes = _no_changes()
         self.totals = {"entered": 0, "exited": 0}
         self.judged = self.successes = 0
 
@@ -95,12 +97,14 @@ class Ecosystem:
         launched = (book.born > 0) & (book.launch_hour >= 0)
         self._judge_launches(sales)
         self.yearly.append({
-            "year": float(self.year), "gmv": summary["gmv_total"], "low_quality_share": summary["low_quality_share"],
+            "year": float(self.year), "gmv": summary["gmv_total"],
+            "low_quality_share": float(sales[book.quality < m.params.brands.low_quality_below].sum() / total),
             "small_brand_share": summary["small_brand_share"],
             "big_share": 1.0 - summary["low_quality_share"] - summary["small_brand_share"],
+            "low_quality_seller_share": summary["low_quality_share"],  # by archetype, as runs.csv's low_quality_share
             "hhi": summary["hhi_final"], "brands_active": float((book.active & (book.owner == np.arange(book.n))).sum()),
             "brands_entered": float(self.changes["entered"]), "brands_exited": float(self.changes["exited"]),
-            "small_entered": float(self.changes["small_entered"]),
+            "small_entered": float(self.changes["small_entered"]), "small_entry_rate": float(self.changes["small_rate"]),
             "mean_quality_sold": float(sales @ book.quality / total),
             "new_product_share": float(sales[launched].sum() / total), "launches": float(self.changes["launches"]),
             "launching_gmv": float(sales[np.isin(book.owner, self.centres)].sum() * m.weight),
@@ -136,7 +140,7 @@ class Ecosystem:
         """The year's decisions, in order: brands pay the rule cost, invest, exit; entrants come; centres design."""
         m = self.model
         self.year += 1
-        self.changes = {"entered": 0, "exited": 0, "small_entered": 0, "launches": 0, "invested": 0.0}
+        self.changes = _no_changes()
         revenue = m.brand_book.revenue.copy()
         net = profit - self._rule_cost()
         mech = m.params.mechanisms
@@ -152,10 +156,17 @@ class Ecosystem:
             self._launch_products()
         m.refresh_brand_tables()
 
+    def rule_cost(self) -> float:
+        """One brand's merchant rule cost for a season (model units): the season's days' part of a year's,
+        less what rule_simplification cuts."""
+        m = self.model
+        days = m.calendar.season_hours / 24.0
+        return m.params.platform.merchant_rule_cost * m.params.platform.rule_factor * days / 365.0 / m.weight
+
     def _rule_cost(self) -> np.ndarray:
         """The merchant rule cost of each brand that is its own business (products share their maker's)."""
         m, book = self.model, self.model.brand_book
-        cost = m.params.platform.merchant_rule_cost * m.params.platform.rule_factor / m.weight
+        cost = self.rule_cost()
         return np.where(book.active & (book.owner == np.arange(book.n)), cost, 0.0)
 
     def _exits(self, net: np.ndarray) -> None:
@@ -184,7 +195,7 @@ class Ecosystem:
         m, book, bp = self.model, self.model.brand_book, self.model.params.brands
         own = book.active & (book.owner == np.arange(book.n))
         scale = max(float(np.abs(profit[own]).mean()), 1e-9)
-        cost = m.params.platform.merchant_rule_cost * m.params.platform.rule_factor / m.weight
+        cost = self.rule_cost()
         plan: list[tuple[int, int]] = []
         for c in range(len(CATEGORIES)):
             for arch, share in ((SMALL, bp.entrant_small_share), (LOW, 1.0 - bp.entrant_small_share)):
@@ -194,6 +205,7 @@ class Ecosystem:
                 expected = bp.entrant_scale * profit[peers].mean() - cost
                 rate = bp.entry_rate * share * np.exp(min(bp.entry_sensitivity * expected / scale, 5.0))
                 k = min(int(self.rng.poisson(rate)), bp.max_entrants)
+                self.changes["small_rate"] += rate if arch == SMALL else 0.0
                 plan += [(c, arch)] * k
         incumbents = np.flatnonzero(own)
         for c, arch in plan:
@@ -255,3 +267,7 @@ class Ecosystem:
             m.brands.append(m.brand_agent(row))
         return row
 
+
+def _no_changes() -> dict[str, float]:
+    """This year's counts of entries, exits, launches and money invested, before any decision."""
+    return {"entered": 0, "exited": 0, "small_entered": 0, "small_rate": 0.0, "launches": 0, "invested": 0.0}

@@ -138,10 +138,11 @@ class Brands(_Section):
     overstock_cover: float = _f(1.5, "ratio", "stock cover over target above which a brand discounts more", gt=1)
     understock_cover: float = _f(0.7, "ratio", "stock cover over target below which a brand discounts less", gt=0, lt=1)
     gmv_memory: float = _f(0.3, "fraction", "weight of the last day in a brand's recent GMV (what gmv_rank sees)", gt=0, le=1)
+    low_quality_below: float = _f(0.4, "quality", "true quality below which sales count as low quality in yearly.csv (between the archetypes' ranges, so year 1 matches low_quality_share)", ge=0, le=1)
     exit_after_years: int = _f(2, "years", "a brand whose yearly profit (after the merchant rule cost) stays below zero this many years in a row leaves", ge=1, le=30)
     entry_rate: float = _f(0.3, "brands/category/year", "entrants per category and year when entering is expected to break even", ge=0, le=10)
     entry_sensitivity: float = _f(2.0, "1/ratio", "how steeply entry rises with an entrant's expected profit (relative to an incumbent's mean absolute profit)", ge=0, le=20)
-    entrant_small_share: float = _f(0.8, "fraction", "share of entrants that are small focused brands; the rest are low-quality sellers", ge=0, le=1)
+    entrant_small_share: float = _f(0.5, "fraction", "prior share of would-be entrants that are small focused brands (the rest low-quality sellers); expected profit then decides who enters", ge=0, le=1)
     entrant_scale: float = _f(0.5, "ratio", "an entrant's expected ordinary demand relative to an incumbent of its archetype in the category", gt=0, le=2)
     max_entrants: int = _f(3, "brands/category/year", "most entrants per category and year", ge=0, le=50)
 
@@ -296,7 +297,7 @@ class Platform(_Section):
     small_brand_reserve: float = _f(0.35, "fraction", "exposure share reserved for small brands by small_brand_boost", ge=0, le=1)
     subsidy_rate: float = _f(0.05, "fraction", "platform-funded extra discount in festival windows under subsidy", ge=0, lt=1)
     max_total_discount: float = _f(0.95, "fraction", "brand, festival and subsidy discounts together never exceed this", gt=0, lt=1)
-    merchant_rule_cost: float = _f(1.0e9, "yuan/brand/season", "cost of complying with the platform's merchant rules (fees, staff hours at their wage), paid by each brand between seasons (real scale)", ge=0)
+    merchant_rule_cost: float = _f(8.0e9, "yuan/brand/year", "cost of complying with the platform's merchant rules (fees, staff hours at their wage); each brand pays the season's part of it (season days / 365) between seasons (real scale)", ge=0)
     rule_cut: float = _f(0.5, "fraction", "how much rule_simplification lowers merchant_rule_cost and the time to launch a product", ge=0, le=1)
 
     @field_validator("policy")

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 SHARES = (("big_share", "big", "#4c72b0"), ("small_brand_share", "small", "#55a868"),
-          ("low_quality_share", "low_quality", "#c44e52"))
+          ("low_quality_seller_share", "low_quality", "#c44e52"))
 
 
 def yearly_figures(yearly: pd.DataFrame | None, out: Path) -> list[tuple[str, str]]:
@@ -38,6 +38,7 @@ def _composition(means: pd.DataFrame, arms: list[str], path: Path) -> tuple[str,
                      colors=[k for _, _, k in SHARES])
         ax.set_title(arm, fontsize=8)
         ax.set_xlabel("year")
+        ax.set_xticks(part["year"])
     for ax in axes.flat[len(arms):]:
         ax.axis("off")
     axes[0, 0].set_ylabel("share of season GMV (%)")
