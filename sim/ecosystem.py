@@ -141,7 +141,9 @@ class Ecosystem:
         m = self.model
         self.year += 1
         self.changes = _no_changes()
-        revenue = m.brand_book.revenue.copy()
+        book = m.brand_book
+        self.launch_end[book.active] = -1  # last season's launch slots are over (the clock restarts)
+        revenue = book.revenue.copy()
         net = profit - self._rule_cost()
         mech = m.params.mechanisms
         if mech.investment:
@@ -173,11 +175,11 @@ class Ecosystem:
         """Brands with a loss for ``brands.exit_after_years`` years in a row leave, with their products."""
         m, book = self.model, self.model.brand_book
         group = np.bincount(book.owner, net, minlength=book.n)  # a group's profit includes its products'
-        leaving = {b.idx for b in m.brands if book.owner[b.idx] == b.idx and b.count_loss(group[b.idx])}
-        leaving |= {b.idx for b in m.brands if book.owner[b.idx] in leaving}
-        if not leaving:
+        owners = [b.idx for b in m.brands if book.owner[b.idx] == b.idx and b.count_loss(group[b.idx])]
+        if not owners:
             return
-        rows = np.array(sorted(leaving))
+        rows = np.flatnonzero(np.isin(book.owner, owners) & ~self.exited)  # products too, launched or not
+        leaving = set(rows.tolist())
         for brand in [b for b in m.brands if b.idx in leaving]:
             m.brands.remove(brand)
             brand.remove()
