@@ -26,11 +26,12 @@ BIG, SMALL, LOW = (ARCHETYPE_NAMES.index(a) for a in ("big", "small", "low_quali
 # archetype shares (big, small, low_quality_seller) are those of runs.csv.
 YEARLY_METRICS = (
     "gmv", "low_quality_share", "small_brand_share", "big_share", "low_quality_seller_share", "hhi", "brands_active", "brands_entered",
-    "brands_exited", "small_entered", "small_entry_rate", "mean_quality_sold", "new_product_share", "launches", "launching_gmv",
+    "brands_exited", "small_entered", "small_entry_rate", "acquisitions", "mean_quality_sold", "new_product_share", "launches", "launching_gmv",
     "quality_invested",
 )
 # Per-run metrics of the ecosystem (last season, or totals over the run), beside metrics.RUN_METRICS.
-ECOSYSTEM_METRICS = ("brands_entered", "brands_exited", "new_product_share", "launch_success_rate", "mean_quality_sold")
+ECOSYSTEM_METRICS = ("brands_entered", "brands_exited", "acquisitions", "new_product_share", "launch_success_rate",
+                     "mean_quality_sold")
 MIN_JUDGED_DAYS = 3  # a launch is judged on at least a week of sales after its launch weeks
 
 
@@ -47,7 +48,8 @@ class Ecosystem:
         self.launch_end = np.full(model.brand_book.n, -1, dtype=np.int64)  # hour a product's launch weeks end
         self.next_event = np.inf   # next hour a product launches or leaves its launch slot
         self.changes = _no_changes()
-        self.totals = {"entered": 0, "exited": 0}
+        self.totals = {"entered": 0, "exited": 0, "acquisitions": 0}
+        self.last_revenue: np.ndarray | None = None  # each row's revenue the season before (for growth)
         self.judged = self.successes = 0
 
     def _pick_centres(self) -> np.ndarray:
@@ -105,6 +107,7 @@ class Ecosystem:
             "hhi": summary["hhi_final"], "brands_active": float((book.active & (book.owner == np.arange(book.n))).sum()),
             "brands_entered": float(self.changes["entered"]), "brands_exited": float(self.changes["exited"]),
             "small_entered": float(self.changes["small_entered"]), "small_entry_rate": float(self.changes["small_rate"]),
+            "acquisitions": float(self.changes["acquisitions"]),
             "mean_quality_sold": float(sales @ book.quality / total),
             "new_product_share": float(sales[launched].sum() / total), "launches": float(self.changes["launches"]),
             "launching_gmv": float(sales[np.isin(book.owner, self.centres)].sum() * m.weight),
@@ -131,6 +134,7 @@ class Ecosystem:
         last = self.yearly[-1]
         return {
             "brands_entered": float(self.totals["entered"]), "brands_exited": float(self.totals["exited"]),
+            "acquisitions": float(self.totals["acquisitions"]),
             "new_product_share": last["new_product_share"], "mean_quality_sold": last["mean_quality_sold"],
             "launch_success_rate": self.successes / self.judged if self.judged else float("nan"),
         }
@@ -153,7 +157,11 @@ class Ecosystem:
                 self.changes["invested"] += spent
         if mech.entry_exit:
             self._exits(net)
+        if mech.acquisitions and self.last_revenue is not None:
+            self._acquisitions(revenue)
+        if mech.entry_exit:
             self._entries(profit)
+        self.last_revenue = revenue
         if mech.innovation and self.centres.size:
             self._launch_products()
         m.refresh_brand_tables()
@@ -190,6 +198,29 @@ class Ecosystem:
         independent = int((book.owner[rows] == rows).sum())
         self.changes["exited"] = independent
         self.totals["exited"] += independent
+
+    def _acquisitions(self, revenue: np.ndarray) -> None:
+        """A big group may buy the independent small brand whose growth beats its own by most. The brand
+        keeps its products and reviews and gains the group's capacity and offline presence."""
+        m, book, bp = self.model, self.model.brand_book, self.model.params.brands
+        previous = np.zeros(book.n)
+        previous[: self.last_revenue.size] = self.last_revenue
+        now = np.bincount(book.owner, revenue, minlength=book.n)  # a group's revenue includes what it owns
+        before = np.bincount(book.owner, previous, minlength=book.n)
+        growth = np.where(before > 0, now / np.maximum(before, 1e-12) - 1.0, -np.inf)
+        independent = book.active & (book.owner == np.arange(book.n))
+        for group in np.flatnonzero(independent & (book.archetype == BIG)):
+            targets = np.flatnonzero(independent & (book.archetype == SMALL) & (growth > growth[group]))
+            if not targets.size or self.rng.random() >= bp.acquisition_rate:
+                continue
+            target = int(targets[np.argmax(growth[targets])])
+            book.owner[book.owner == target] = group  # the brand and any products it had
+            book.capacity[target] *= bp.acquisition_capacity
+            book.offline_presence[target] = max(book.offline_presence[target], book.offline_presence[group])
+            m.widen_shelves(target, group)
+            independent[target] = False
+            self.changes["acquisitions"] += 1
+            self.totals["acquisitions"] += 1
 
     def _entries(self, profit: np.ndarray) -> None:
         """New brands, mostly small: per category and archetype a Poisson number whose mean rises with
@@ -272,4 +303,5 @@ class Ecosystem:
 
 def _no_changes() -> dict[str, float]:
     """This year's counts of entries, exits, launches and money invested, before any decision."""
-    return {"entered": 0, "exited": 0, "small_entered": 0, "small_rate": 0.0, "launches": 0, "invested": 0.0}
+    return {"entered": 0, "exited": 0, "small_entered": 0, "small_rate": 0.0, "acquisitions": 0, "launches": 0,
+            "invested": 0.0}

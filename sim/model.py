@@ -284,6 +284,13 @@ class Double11Model(mesa.Model):
         self._shelf_base = np.hstack([self._shelf_base, column[:, None]])
         self.carried = np.hstack([self.carried, column[:, None]])
 
+    def widen_shelves(self, row: int, group: int) -> None:
+        """An acquired brand goes where its group is stocked: every venue that carries the group and sells its category."""
+        if self._shelf_base is None:
+            self._shelf_base = self.carried.copy()
+        sells = self._venue_pull[:, self.brand_book.category[row]] > 0
+        self._shelf_base[1:-1, row] |= self._shelf_base[1:-1, group] & sells
+
     def refresh_brand_tables(self) -> None:
         """Shelves, category tables and offline weights after brands entered, left or launched."""
         book = self.brand_book

@@ -144,6 +144,8 @@ class Brands(_Section):
     entry_sensitivity: float = _f(2.0, "1/ratio", "how steeply entry rises with an entrant's expected profit (relative to an incumbent's mean absolute profit)", ge=0, le=20)
     entrant_small_share: float = _f(0.5, "fraction", "prior share of would-be entrants that are small focused brands (the rest low-quality sellers); expected profit then decides who enters", ge=0, le=1)
     entrant_scale: float = _f(0.5, "ratio", "an entrant's expected ordinary demand relative to an incumbent of its archetype in the category", gt=0, le=2)
+    acquisition_rate: float = _f(0.3, "probability/year", "chance a big group buys, in a year, the small brand whose growth beats its own by most", ge=0, le=1)
+    acquisition_capacity: float = _f(2.0, "ratio", "production capacity an acquired brand gains from its group (multiplier)", ge=1, le=10)
     max_entrants: int = _f(3, "brands/category/year", "most entrants per category and year", ge=0, le=50)
 
     @model_validator(mode="after")
@@ -196,6 +198,7 @@ class Mechanisms(_Section):
     entry_exit: bool = _f(True, "switch", "between seasons loss-making brands exit and new brands enter (multi-year runs)")
     investment: bool = _f(True, "switch", "between seasons brands invest in quality by its expected return (multi-year runs)")
     innovation: bool = _f(True, "switch", "innovation centres launch new products each year after the first (innovation.centres)")
+    acquisitions: bool = _f(True, "switch", "between seasons big groups buy small brands that grow faster than they do (multi-year runs)")
 
 
 class Investment(_Section):

@@ -62,6 +62,7 @@ def test_every_year_is_reported(years):
     assert list(table.index) == list(range(1, YEARS + 1))
     assert set(YEARLY_METRICS) <= set(table.columns)
     assert (table["brands_entered"].iloc[1:] > 0).any() and table["brands_entered"].iloc[0] == 0
+    assert sum(r["acquisitions"].sum() for r in years["gmv"]) > 0  # big groups buy fast-growing small brands
 
 
 def test_quality_feedback_raises_the_quality_sold_more_and_investment_is_why(years):
