@@ -85,8 +85,8 @@ def test_quality_feedback_lowers_the_low_quality_share_more_over_the_years(years
     assert lower_bound(on) > 0, f"the advantage grows by {on.mean():.4f}"
 
 
-@pytest.mark.xfail(strict=True, reason="three short test seasons: exits come only in year 3 and the low-quality "
-                   "share drifts with loyalty in both arms, so 'at least half' is not provable at 4 seeds")
+@pytest.mark.xfail(strict=True, reason="the advantage grows about as much with entry, exit and investment off "
+                   "(+0.054 against +0.048): ratings and loyalty carried over do it (docs/model.md)")
 def test_exit_entry_and_investment_cause_at_least_half_of_that_growth(years):
     on, off = advantage_growth(years, "qf", "gmv", len(SEEDS)), advantage_growth(years, "qf_off", "gmv_off")
     assert lower_bound(0.5 * on - off) > 0, f"with the processes off {off.mean():.4f} of {on.mean():.4f} is left"
