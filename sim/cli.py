@@ -207,7 +207,7 @@ def cmd_scenario(argv: Sequence[str]) -> int:
     if result.failures:
         print(f"\n{len(result.failures)} of {n_runs} runs failed; see runs.csv (column error) and the report.")
     print(f"\nRuns took {result.wall_seconds:.0f} s. Report: {paths['report_html']}  (also report.md, runs.csv, "
-          f"comparison.csv, hourly.parquet, figures/, manifest.json in {out})")
+          f"yearly.csv, comparison.csv, hourly.parquet, figures/, manifest.json in {out})")
     return 0 if len(result.failures) < n_runs else 1
 
 
@@ -240,7 +240,7 @@ def cmd_once(argv: Sequence[str]) -> int:
     print(f"One run: format {params.festival.format}, policy {params.platform.policy}, seed {seed}, "
           f"{params.consumers.n} consumers, {wall:.1f} s\n")
     print(summary_text(summary))
-    print(f"\nWrote {out / 'runs.csv'}, {out / 'hourly.parquet'} and {out / 'manifest.json'}")
+    print(f"\nWrote {out / 'runs.csv'}, {out / 'yearly.csv'}, {out / 'hourly.parquet'} and {out / 'manifest.json'}")
     return 0
 
 

@@ -189,7 +189,7 @@ def sweep_summary(out: Path, top: int = 3) -> str:
         lines.append(f"  {outcome}: {shown}")
     if manifest.get("failed"):
         lines.append(f"failures: {out / 'failures.csv'}")
-    lines.append(f"Report: {out / 'report.html'}  (also report.md, runs.csv, sensitivity.csv, design.csv, figures/ in {out})")
+    lines.append(f"Report: {out / 'report.html'}  (also report.md, runs.csv, yearly.csv, sensitivity.csv, design.csv, figures/ in {out})")
     return "\n".join(lines)
 
 
