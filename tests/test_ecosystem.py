@@ -112,3 +112,17 @@ def test_innovation_centres_launch_products_and_their_makers_grow():
     growth = [r["launching_gmv"].iloc[1] / r["launching_gmv"].iloc[0] for r in on]
     without = [r["launching_gmv"].iloc[1] / r["launching_gmv"].iloc[0] for r in off]
     assert min(np.subtract(growth, without)) > 0, f"growth {growth} with launches vs {without} without"
+
+
+def test_a_scenario_writes_one_yearly_row_per_run_and_year_and_keeps_runs_csv_one_row_per_run(tmp_path):
+    from sim.report import write_results
+    from sim.scenarios import make_scenario, run_scenario
+
+    scenario = make_scenario("years", factors={"platform.policy": ["gmv_rank", "quality_feedback"]},
+                             base={**SEASON, "season.years": 2}, replications=1, counterfactual=False)
+    write_results(run_scenario(scenario), tmp_path)
+    runs, table = pd.read_csv(tmp_path / "runs.csv"), pd.read_csv(tmp_path / "yearly.csv")
+    assert len(runs) == 2 and not any(c.startswith(YEARLY_KEY) for c in runs.columns)
+    assert {"brands_entered", "acquisitions", "mean_quality_sold", "new_product_share"} <= set(runs.columns)
+    assert sorted(zip(table["arm"], table["year"])) == [(a, y) for a in ("gmv_rank", "quality_feedback") for y in (1, 2)]
+    assert (tmp_path / "figures" / "years_quality_sold.png").is_file()

@@ -24,8 +24,14 @@ def yearly_figures(yearly: pd.DataFrame | None, out: Path) -> list[tuple[str, st
         return []
     means = yearly.groupby(["arm", "year"], sort=False).mean(numeric_only=True).reset_index()
     arms = list(dict.fromkeys(yearly["arm"]))
-    return [_composition(means, arms, out / "years_composition.png"), _flows(means, arms, out / "years_entry_exit.png"),
-            _quality(yearly, arms, out / "years_quality_sold.png")]
+    figures = []
+    for draw, frame, name in ((_composition, means, "years_composition.png"), (_flows, means, "years_entry_exit.png"),
+                              (_quality, yearly, "years_quality_sold.png")):
+        try:
+            figures.append(draw(frame, arms, out / name))
+        except KeyError:  # a yearly.csv from an older version lacks a column: that figure is skipped
+            plt.close("all")
+    return figures
 
 
 def _composition(means: pd.DataFrame, arms: list[str], path: Path) -> tuple[str, str]:
