@@ -25,13 +25,13 @@ BIG, SMALL, LOW = (ARCHETYPE_NAMES.index(a) for a in ("big", "small", "low_quali
 # quality below brands.low_quality_below (a seller that invested its way up no longer counts); the
 # archetype shares (big, small, low_quality_seller) are those of runs.csv.
 YEARLY_METRICS = (
-    "gmv", "low_quality_share", "small_brand_share", "big_share", "low_quality_seller_share", "hhi", "brands_active", "brands_entered",
-    "brands_exited", "small_entered", "small_entry_rate", "acquisitions", "mean_quality_sold", "new_product_share", "launches", "launching_gmv",
-    "quality_invested",
+    "gmv", "low_quality_share", "small_brand_share", "big_share", "low_quality_seller_share", "hhi", "brands_active",
+    "brands_entered", "brands_exited", "small_entered", "small_entry_rate", "acquisitions", "mean_quality_sold",
+    "new_product_share", "launches", "launching_gmv", "quality_invested", "rival_share",
 )
 # Per-run metrics of the ecosystem (last season, or totals over the run), beside metrics.RUN_METRICS.
 ECOSYSTEM_METRICS = ("brands_entered", "brands_exited", "acquisitions", "new_product_share", "launch_success_rate",
-                     "mean_quality_sold")
+                     "mean_quality_sold", "rival_share")
 MIN_JUDGED_DAYS = 3  # a launch is judged on at least a week of sales after its launch weeks
 
 
@@ -112,6 +112,7 @@ class Ecosystem:
             "new_product_share": float(sales[launched].sum() / total), "launches": float(self.changes["launches"]),
             "launching_gmv": float(sales[np.isin(book.owner, self.centres)].sum() * m.weight),
             "quality_invested": float(self.changes["invested"] * m.weight),
+            "rival_share": m.rival.share(float(rec.series["gmv"].sum())),
         })
         return profit
 
@@ -136,6 +137,7 @@ class Ecosystem:
             "brands_entered": float(self.totals["entered"]), "brands_exited": float(self.totals["exited"]),
             "acquisitions": float(self.totals["acquisitions"]),
             "new_product_share": last["new_product_share"], "mean_quality_sold": last["mean_quality_sold"],
+            "rival_share": last["rival_share"],
             "launch_success_rate": self.successes / self.judged if self.judged else float("nan"),
         }
 

@@ -18,6 +18,7 @@ from .agents.brands import Brand, create_brands
 from .agents.consumer_kernels import OfferTables
 from .agents.consumers import HOURS_PER_WEEK, ConsumerPopulation, Offer, tier_online_preference
 from .agents.platform import Platform
+from .agents.rival import RivalPlatform
 from .agents.venues import OnlineVenue, Venue
 from .calendar import DIURNAL, build_calendar
 from .catalog import CATEGORIES, OFFLINE_VENUES, TIERS, category_array
@@ -37,8 +38,8 @@ class Double11Model(mesa.Model):
         self.params = params
         self.seed = int(seed)
         # Independent streams per mechanism keep arms on common random numbers.
-        streams = [np.random.default_rng(s) for s in np.random.SeedSequence(int(seed)).spawn(5)]
-        init_consumers, init_market, choices, fulfilment, ecosystem = streams  # the first four as in one-season runs
+        streams = [np.random.default_rng(s) for s in np.random.SeedSequence(int(seed)).spawn(6)]
+        init_consumers, init_market, choices, fulfilment, ecosystem, rival = streams  # the first four as in one-season runs
         self.calendar = build_calendar(params)
         self.weight = params.weight
         self.hour = 0
@@ -60,6 +61,7 @@ class Double11Model(mesa.Model):
         self.venues = self._create_venues(init_market)
         self.platform = Platform(self)
         self.fulfilment = Fulfilment(self, fulfilment)
+        self.rival = RivalPlatform(self, rival)
         self._popup_hours = self._popup_period()
         self._offline_tables()
         self.recorder = Recorder(self)
@@ -211,6 +213,7 @@ class Double11Model(mesa.Model):
         idx, online = self.consumers.activate(offer)
         t3 = clock()
         sessions = self.consumers.shop(idx, online, offer)
+        self.rival.step(sessions)
         for v, venue in enumerate(self.venues):
             venue.visits += sessions.visits[v]
             venue.turned_away += sessions.turned_away[v]
@@ -232,6 +235,7 @@ class Double11Model(mesa.Model):
         self.brand_book.cost[:] = 0.0
         self.online.delay_histogram[:] = 0.0
         self.consumers.churn_events = 0
+        self.rival.start_season()
         for venue in self.venues:
             venue.visits = venue.turned_away = 0.0
         self.recorder.start_season()

@@ -198,6 +198,7 @@ class Mechanisms(_Section):
     entry_exit: bool = _f(True, "switch", "between seasons loss-making brands exit and new brands enter (multi-year runs)")
     investment: bool = _f(True, "switch", "between seasons brands invest in quality by its expected return (multi-year runs)")
     innovation: bool = _f(True, "switch", "innovation centres launch new products each year after the first (innovation.centres)")
+    rival: bool = _f(True, "switch", "a rival platform takes some of the purchases this platform misses (needs rival.pull > 0)")
     acquisitions: bool = _f(True, "switch", "between seasons big groups buy small brands that grow faster than they do (multi-year runs)")
 
 
@@ -220,6 +221,14 @@ class Innovation(_Section):
     fit_gain: float = _f(0.1, "quality", "quality a product designed from demand data gains over its maker's (fit to needs least served)", ge=0, le=1)
     launch_size: float = _f(0.5, "ratio", "a new product's planned ordinary demand relative to its maker's", gt=0, le=5)
     success_threshold: float = _f(0.5, "ratio", "a launch succeeds if after its launch weeks it sells at least this share of its category's mean brand GMV", ge=0)
+
+
+class Rival(_Section):
+    """A rival platform: the outside option splits into no purchase and buying on the rival."""
+
+    pull: float = _f(0.0, "probability", "chance a consumer who bought nothing here but needed a unit buys it on the rival (0: no rival)", ge=0, le=1)
+    experience_slope: float = _f(1.0, "ratio", "relative rise of the rival's pull per unit of dissatisfaction with this platform", ge=0)
+    discount: float = _f(0.1, "fraction", "the rival's price below the category's typical price", ge=0, lt=1)
 
 
 class Season(_Section):
@@ -343,6 +352,7 @@ class Params(_Section):
     experience: Experience = Experience()
     investment: Investment = Investment()
     innovation: Innovation = Innovation()
+    rival: Rival = Rival()
     mechanisms: Mechanisms = Mechanisms()
 
     @property

@@ -126,3 +126,11 @@ def test_a_scenario_writes_one_yearly_row_per_run_and_year_and_keeps_runs_csv_on
     assert {"brands_entered", "acquisitions", "mean_quality_sold", "new_product_share"} <= set(runs.columns)
     assert sorted(zip(table["arm"], table["year"])) == [(a, y) for a in ("gmv_rank", "quality_feedback") for y in (1, 2)]
     assert (tmp_path / "figures" / "years_quality_sold.png").is_file()
+
+
+def test_a_rival_takes_purchases_this_platform_misses_and_only_when_it_exists():
+    base = {**SEASON, "platform.policy": "gmv_rank"}
+    none, rival, off = (run_model({**base, **o}, seed=1, counterfactual=False).summary
+                        for o in ({}, {"rival.pull": 0.5}, {"rival.pull": 0.5, "mechanisms.rival": False}))
+    assert none["rival_share"] == 0 and off["rival_share"] == 0 and none["gmv_total"] == off["gmv_total"]
+    assert rival["rival_share"] > 0 and rival["gmv_total"] < none["gmv_total"]
