@@ -218,7 +218,7 @@ def cmd_scenario(argv: Sequence[str]) -> int:
     if result.failures:
         print(f"\n{len(result.failures)} of {n_runs} runs failed; see runs.csv (column error) and the report.")
     print(f"\nRuns took {result.wall_seconds:.0f} s. Report: {paths['report_html']}  (also report.md, runs.csv, "
-          f"comparison.csv, hourly.parquet, figures/, manifest.json in {out})")
+          f"yearly.csv, comparison.csv, hourly.parquet, figures/, manifest.json in {out})")
     return 0 if len(result.failures) < n_runs else 1
 
 
@@ -280,6 +280,7 @@ def _explain(scenario: Any, result: Any, decisions: list[Any], mechanisms: tuple
 def cmd_once(argv: Sequence[str]) -> int:
     from .execute import Task, execute
     from .report import hourly_table, runs_table, summary_text, write_manifest, write_tables
+    from .report.tables import yearly_table
     from .report.manifest import common_fields, now
 
     args = once_parser().parse_args(argv)
@@ -293,7 +294,7 @@ def cmd_once(argv: Sequence[str]) -> int:
     outcome = execute([task], workers=1, progress=False)[0]
     wall = time.perf_counter() - t0
     keys = ["festival.format", "platform.policy"] + [k for k in overrides if k not in ("festival.format", "platform.policy")]
-    write_tables(out, runs_table([outcome], keys), None, hourly_table([outcome]))
+    write_tables(out, runs_table([outcome], keys), None, hourly_table([outcome]), yearly_table([outcome]))
     write_manifest(out, {**common_fields("once", ["once", *argv], started=started, status="finished", wall_seconds=wall,
                                          workers=1, cluster=None, root_seed=seed),
                          "seed": seed, "overrides": overrides, "params": params.flat(), "error": outcome.error})
@@ -305,7 +306,7 @@ def cmd_once(argv: Sequence[str]) -> int:
     print(f"One run: format {params.festival.format}, policy {params.platform.policy}, seed {seed}, "
           f"{params.consumers.n} consumers, {wall:.1f} s\n")
     print(summary_text(summary))
-    print(f"\nWrote {out / 'runs.csv'}, {out / 'hourly.parquet'} and {out / 'manifest.json'}")
+    print(f"\nWrote {out / 'runs.csv'}, {out / 'yearly.csv'}, {out / 'hourly.parquet'} and {out / 'manifest.json'}")
     return 0
 
 

@@ -97,6 +97,8 @@ class Recorder:
         self.venue_type = np.array([0] + [VENUE_TYPES.index(v.kind) for v in model.venues])
         self.category = model.brand_book.category.copy()
         self.final: dict[str, float] = {}
+        self.ecosystem: dict[str, float] = {}       # the run's ecosystem metrics (set by runs.simulate)
+        self.yearly: list[dict[str, float]] = []    # one row per year (set by runs.simulate)
         self.stock_value_start = np.zeros(n_brands)
 
     def start_season(self) -> None:

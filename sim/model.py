@@ -14,13 +14,15 @@ from collections import defaultdict
 import mesa
 import numpy as np
 
-from .agents.brands import create_brands
+from .agents.brands import Brand, create_brands
 from .agents.consumer_kernels import OfferTables
 from .agents.consumers import HOURS_PER_WEEK, ConsumerPopulation, Offer, tier_online_preference
 from .agents.platform import Platform
+from .agents.rival import RivalPlatform
 from .agents.venues import OnlineVenue, Venue
 from .calendar import DIURNAL, build_calendar
 from .catalog import CATEGORIES, OFFLINE_VENUES, TIERS, category_array
+from .ecosystem import Ecosystem
 from .fulfilment import Fulfilment
 from .metrics import Recorder
 from .params import Params
@@ -36,8 +38,8 @@ class Double11Model(mesa.Model):
         self.params = params
         self.seed = int(seed)
         # Independent streams per mechanism keep arms on common random numbers.
-        streams = [np.random.default_rng(s) for s in np.random.SeedSequence(int(seed)).spawn(4)]
-        init_consumers, init_market, choices, fulfilment = streams
+        streams = [np.random.default_rng(s) for s in np.random.SeedSequence(int(seed)).spawn(6)]
+        init_consumers, init_market, choices, fulfilment, ecosystem, rival = streams  # the first four as in one-season runs
         self.calendar = build_calendar(params)
         self.weight = params.weight
         self.hour = 0
@@ -46,6 +48,8 @@ class Double11Model(mesa.Model):
 
         self.brand_book, self.brands = create_brands(self, params, init_market, params.consumers.n)
         self.cat_brands = _brands_by_category(self.brand_book.category, self.n_categories)
+        self.ecosystem = Ecosystem(self, ecosystem)
+        self._shelf_base: np.ndarray | None = None  # offline shelves as drawn, before exits and launch slots
         self._category_price = category_array("price")
         self.consumers = ConsumerPopulation(self, params, init_consumers, choices)
         self.consumers.seed_loyalty(self.cat_brands, self.brand_book.forecast, init_consumers)
@@ -57,6 +61,7 @@ class Double11Model(mesa.Model):
         self.venues = self._create_venues(init_market)
         self.platform = Platform(self)
         self.fulfilment = Fulfilment(self, fulfilment)
+        self.rival = RivalPlatform(self, rival)
         self._popup_hours = self._popup_period()
         self._offline_tables()
         self.recorder = Recorder(self)
@@ -199,6 +204,7 @@ class Double11Model(mesa.Model):
             venue.step()
         t1 = clock()
         if self.hour_of_day == 0 and self.hour > 0:
+            self.ecosystem.daily()
             for brand in self.brands:
                 brand.step()
             self._offline_tables()
@@ -209,6 +215,7 @@ class Double11Model(mesa.Model):
         idx, online = self.consumers.activate(offer)
         t3 = clock()
         sessions = self.consumers.shop(idx, online, offer)
+        self.rival.step(sessions)
         for v, venue in enumerate(self.venues):
             venue.visits += sessions.visits[v]
             venue.turned_away += sessions.turned_away[v]
@@ -230,26 +237,82 @@ class Double11Model(mesa.Model):
         self.brand_book.cost[:] = 0.0
         self.online.delay_histogram[:] = 0.0
         self.consumers.churn_events = 0
+        self.rival.start_season()
         for venue in self.venues:
             venue.visits = venue.turned_away = 0.0
         self.recorder.start_season()
 
     def stock_value(self) -> np.ndarray:
         """Each brand's stock on hand and on order, at cost (profit counts it at both ends)."""
-        on_order = np.array([sum(b.pipeline.values()) for b in self.brands])
+        on_order = np.zeros(self.brand_book.n)  # rows without an agent (exited, not launched) have none
+        for b in self.brands:
+            on_order[b.idx] = sum(b.pipeline.values())
         return (self.brand_book.inventory + on_order) * self.brand_book.unit_cost
 
     def run(self) -> None:
-        for _ in range(self.calendar.n_hours):
-            self.step()
-        self.hour -= 1  # the clock stays on the last simulated hour for end-of-season accounting
-        self.online.censor_queued()
-        self.recorder.finish()
+        """``season.years`` seasons of the calendar; ``recorder`` holds the last, ``ecosystem.yearly`` each."""
+        for year in range(1, self.params.season.years + 1):
+            if year > 1:
+                self._next_season(profit)
+            for _ in range(self.calendar.n_hours):
+                self.step()
+            self.hour -= 1  # the clock stays on the last simulated hour for end-of-season accounting
+            self.online.censor_queued()
+            self.recorder.finish()
+            profit = self.ecosystem.close_season()
+
+    def _next_season(self, profit: np.ndarray) -> None:
+        """Between seasons: the year's decisions, then the clock back to the calendar's first hour.
+
+        The off-season is not simulated: brands and queues carry on from the last season's end (every
+        hour-stamped state moves back by the season's length); consumers' shopping state is drawn
+        again (ConsumerPopulation.next_season)."""
+        self.ecosystem.between_seasons(profit)
+        shift = self.hour + 1
+        self.hour = 0
+        self.consumers.next_season(shift, self.ecosystem.rng)
+        for brand in self.brands:
+            brand.pipeline = {day - shift // 24: units for day, units in brand.pipeline.items()}
+        self.online.new_season(shift)
+        self.recorder = Recorder(self)
+
+    # --- brands that enter, leave or launch (sim/ecosystem.py) -------------------------------
+    def brand_agent(self, row: int) -> Brand:
+        return Brand(self, row, self.brand_book)
+
+    def add_brand_row(self, row: int, rng: np.random.Generator) -> None:
+        """Shelves for a new row: online, pre-sale, and offline venues drawn by its offline presence."""
+        book = self.brand_book
+        if self._shelf_base is None:
+            self._shelf_base = self.carried.copy()
+        pull = self._venue_pull[:, book.category[row]] > 0
+        column = np.concatenate([[True], pull & (rng.random(len(self.venues)) < book.offline_presence[row]), [True]])
+        self._shelf_base = np.hstack([self._shelf_base, column[:, None]])
+        self.carried = np.hstack([self.carried, column[:, None]])
+
+    def widen_shelves(self, row: int, group: int) -> None:
+        """An acquired brand goes where its group is stocked: every venue that carries the group and sells its category."""
+        if self._shelf_base is None:
+            self._shelf_base = self.carried.copy()
+        sells = self._venue_pull[:, self.brand_book.category[row]] > 0
+        self._shelf_base[1:-1, row] |= self._shelf_base[1:-1, group] & sells
+
+    def refresh_brand_tables(self) -> None:
+        """Shelves, category tables and offline weights after brands entered, left or launched."""
+        book = self.brand_book
+        if self._shelf_base is None:
+            self._shelf_base = self.carried.copy()
+        carried = self._shelf_base & book.active[None, :]
+        carried[1:-1] |= self.ecosystem.shelf()
+        self.carried = carried
+        self.cat_brands = _brands_by_category(book.category, self.n_categories, ~self.ecosystem.exited)
+        self._offline_tables()
 
 
-def _brands_by_category(category: np.ndarray, n_categories: int) -> np.ndarray:
-    """(categories, max brands) table of brand indices, padded with -1."""
-    members = [np.flatnonzero(category == c) for c in range(n_categories)]
+def _brands_by_category(category: np.ndarray, n_categories: int, listed: np.ndarray | None = None) -> np.ndarray:
+    """(categories, max brands) table of brand indices (of ``listed`` rows), padded with -1."""
+    listed = np.ones(category.size, dtype=bool) if listed is None else listed
+    members = [np.flatnonzero((category == c) & listed) for c in range(n_categories)]
     table = np.full((n_categories, max(len(m) for m in members)), -1, dtype=np.int64)
     for c, m in enumerate(members):
         table[c, : len(m)] = m

@@ -18,7 +18,7 @@ from . import formats
 from .formats import FestivalWindow, Moment
 
 FORMATS = (*formats.NAMED_FORMATS, formats.CUSTOM)
-POLICIES = ("gmv_rank", "quality_feedback", "small_brand_boost", "subsidy")
+POLICIES = ("gmv_rank", "quality_feedback", "small_brand_boost", "subsidy", "rule_simplification")
 
 
 class ParameterError(ValueError):
@@ -139,6 +139,15 @@ class Brands(_Section):
     overstock_cover: float = _f(1.5, "ratio", "stock cover over target above which a brand discounts more", gt=1)
     understock_cover: float = _f(0.7, "ratio", "stock cover over target below which a brand discounts less", gt=0, lt=1)
     gmv_memory: float = _f(0.3, "fraction", "weight of the last day in a brand's recent GMV (what gmv_rank sees)", gt=0, le=1)
+    low_quality_below: float = _f(0.4, "quality", "true quality below which sales count as low quality in yearly.csv (between the archetypes' ranges, so year 1 matches low_quality_share)", ge=0, le=1)
+    exit_after_years: int = _f(2, "years", "a brand whose yearly profit (after the merchant rule cost) stays below zero this many years in a row leaves", ge=1, le=30)
+    entry_rate: float = _f(0.3, "brands/category/year", "entrants per category and year when entering is expected to break even", ge=0, le=10)
+    entry_sensitivity: float = _f(2.0, "1/ratio", "how steeply entry rises with an entrant's expected profit (relative to an incumbent's mean absolute profit)", ge=0, le=20)
+    entrant_small_share: float = _f(0.5, "fraction", "prior share of would-be entrants that are small focused brands (the rest low-quality sellers); expected profit then decides who enters", ge=0, le=1)
+    entrant_scale: float = _f(0.5, "ratio", "an entrant's expected ordinary demand relative to an incumbent of its archetype in the category", gt=0, le=2)
+    acquisition_rate: float = _f(0.3, "probability/year", "chance a big group buys, in a year, the small brand whose growth beats its own by most", ge=0, le=1)
+    acquisition_capacity: float = _f(2.0, "ratio", "production capacity an acquired brand gains from its group (multiplier)", ge=1, le=10)
+    max_entrants: int = _f(3, "brands/category/year", "most entrants per category and year", ge=0, le=50)
 
     @model_validator(mode="after")
     def _shares_fit(self) -> "Brands":
@@ -187,12 +196,47 @@ class Mechanisms(_Section):
     deadline_urgency: bool = _f(True, "switch", "aware consumers with unmet need hurry as a window closes")
     delay_experience: bool = _f(True, "switch", "the wait an order really had lowers outcomes, raises returns, feeds ratings")
     offline_integration: bool = _f(True, "switch", "integrated offline venues join the festival (prices, traffic, pick-up, overflow online)")
+    entry_exit: bool = _f(True, "switch", "between seasons loss-making brands exit and new brands enter (multi-year runs)")
+    investment: bool = _f(True, "switch", "between seasons brands invest in quality by its expected return (multi-year runs)")
+    innovation: bool = _f(True, "switch", "innovation centres launch new products each year after the first (innovation.centres)")
+    rival: bool = _f(True, "switch", "a rival platform takes some of the purchases this platform misses (needs rival.pull > 0)")
+    acquisitions: bool = _f(True, "switch", "between seasons big groups buy small brands that grow faster than they do (multi-year runs)")
+
+
+class Investment(_Section):
+    """Between seasons brands invest in quality by the return they expect under the policy in force."""
+
+    quality_cost: float = _f(0.25, "fraction of revenue", "cost of raising quality by 0.1, as a share of the season's revenue", gt=0)
+    horizon_years: float = _f(2.0, "years", "seasons over which a brand expects an improvement to pay", gt=0, le=30)
+    profit_share: float = _f(0.5, "fraction", "most of a season's profit a brand spends on quality", ge=0, le=1)
+    max_step: float = _f(0.1, "quality/year", "most a brand can raise its quality in one year", ge=0, le=1)
+
+
+class Innovation(_Section):
+    """Joint innovation centres: brands that design new products from the platform's demand data."""
+
+    centres: int = _f(0, "brands", "brands running a joint innovation centre with the platform (big groups first, largest first)", ge=0, le=5000)
+    launch_days: float = _f(28.0, "days", "time from a season's first simulated day to a new product's launch (rule_simplification cuts it)", ge=0)
+    launch_weeks: float = _f(4.0, "weeks", "weeks a new product holds its launch exposure slot online and a shelf in integrated venues", gt=0)
+    launch_slot: float = _f(0.15, "fraction", "exposure share of its category reserved for products in their launch weeks", ge=0, le=1)
+    fit_gain: float = _f(0.1, "quality", "quality a product designed from demand data gains over its maker's (fit to needs least served)", ge=0, le=1)
+    launch_size: float = _f(0.5, "ratio", "a new product's planned ordinary demand relative to its maker's", gt=0, le=5)
+    success_threshold: float = _f(0.5, "ratio", "a launch succeeds if after its launch weeks it sells at least this share of its category's mean brand GMV", ge=0)
+
+
+class Rival(_Section):
+    """A rival platform: the outside option splits into no purchase and buying on the rival."""
+
+    pull: float = _f(0.0, "probability", "chance a consumer who bought nothing here but needed a unit buys it on the rival (0: no rival)", ge=0, le=1)
+    experience_slope: float = _f(1.0, "ratio", "relative rise of the rival's pull per unit of dissatisfaction with this platform", ge=0)
+    discount: float = _f(0.1, "fraction", "the rival's price below the category's typical price", ge=0, lt=1)
 
 
 class Season(_Section):
     start: dt.date = _f(dt.date(2026, 10, 15), "date", "first day of the simulated season")
     end: dt.date = _f(dt.date(2026, 12, 31), "date", "last day of the simulated season (inclusive)")
     warmup_days: int = _f(14, "days", "days simulated before the season, unrecorded, so it starts from a settled market", ge=0, le=365)
+    years: int = _f(1, "years", "consecutive seasons of this calendar; brands, reviews, loyalty, satisfaction and churn carry over, and yearly decisions happen between them", ge=1, le=30)
 
     @model_validator(mode="after")
     def _ordered(self) -> "Season":
@@ -266,6 +310,8 @@ class Platform(_Section):
     small_brand_reserve: float = _f(0.35, "fraction", "exposure share reserved for small brands by small_brand_boost", ge=0, le=1)
     subsidy_rate: float = _f(0.05, "fraction", "platform-funded extra discount in festival windows under subsidy", ge=0, lt=1)
     max_total_discount: float = _f(0.95, "fraction", "brand, festival and subsidy discounts together never exceed this", gt=0, lt=1)
+    merchant_rule_cost: float = _f(8.0e9, "yuan/brand/year", "cost of complying with the platform's merchant rules (fees, staff hours at their wage); each brand pays the season's part of it (season days / 365) between seasons (real scale)", ge=0)
+    rule_cut: float = _f(0.5, "fraction", "how much rule_simplification lowers merchant_rule_cost and the time to launch a product", ge=0, le=1)
 
     @field_validator("policy")
     @classmethod
@@ -279,6 +325,11 @@ class Platform(_Section):
     @property
     def policies(self) -> frozenset[str]:
         return frozenset(self.policy.split("+"))
+
+    @property
+    def rule_factor(self) -> float:
+        """What remains of the rule cost and launch time: 1 - rule_cut under rule_simplification."""
+        return 1.0 - self.rule_cut if "rule_simplification" in self.policies else 1.0
 
 
 class Logistics(_Section):
@@ -300,6 +351,9 @@ class Params(_Section):
     logistics: Logistics = Logistics()
     online: Online = Online()
     experience: Experience = Experience()
+    investment: Investment = Investment()
+    innovation: Innovation = Innovation()
+    rival: Rival = Rival()
     mechanisms: Mechanisms = Mechanisms()
 
     @property

@@ -27,6 +27,14 @@ class RunResult:
     hourly: pd.DataFrame
 
 
+YEARLY_KEY = "yearly/"  # summary keys yearly/<year>/<metric>: the per-year table travels with the run's summary
+
+
+def yearly_keys(rows: list[dict[str, float]]) -> dict[str, float]:
+    """Per-year figures as flat summary entries, so executors, chunk stores and resume carry them unchanged."""
+    return {f"{YEARLY_KEY}{int(row['year'])}/{k}": v for row in rows for k, v in row.items() if k != "year"}
+
+
 def derive_seed(root_seed: int, index: int) -> int:
     """A run's seed from the root seed and its index, independent of executor and order."""
     return int(np.random.SeedSequence(int(root_seed), spawn_key=(int(index),)).generate_state(1, np.uint32)[0])
@@ -36,6 +44,8 @@ def simulate(params: Params, seed: int) -> Double11Model:
     """Run one model through the season and return it (for inspection and tests)."""
     model = Double11Model(params, seed)
     model.run()
+    model.recorder.ecosystem = model.ecosystem.summary()  # kept with the last season's recorder (baselines are recorders)
+    model.recorder.yearly = model.ecosystem.yearly
     return model
 
 
@@ -73,7 +83,7 @@ def run_model(params: Params | dict[str, Any] | None = None, seed: int = 0, coun
         params = build_params(params or {})
     is_none = params.festival.format == "none"
     recorder = baseline(params, seed) if is_none else simulate(params, seed).recorder
-    summary = recorder.summary()
+    summary = {**recorder.summary(), **recorder.ecosystem, **yearly_keys(recorder.yearly)}
     hourly = recorder.hourly_frame()
     if counterfactual:
         base = recorder if is_none else baseline(params, seed)

@@ -342,6 +342,7 @@ class ScenarioResult:
     comparison: "pd.DataFrame"      # per arm and metric
     wall_seconds: float = 0.0
     failures: list[dict[str, Any]] = field(default_factory=list)
+    yearly: "pd.DataFrame | None" = None  # one row per run and year (yearly.csv)
 
 
 def run_scenario(scenario: Scenario, *, workers: int | None = 1, progress: bool = False,
@@ -351,7 +352,7 @@ def run_scenario(scenario: Scenario, *, workers: int | None = 1, progress: bool 
 
     from .execute import execute
     from .report.stats import comparison_table
-    from .report.tables import hourly_table, runs_table
+    from .report.tables import hourly_table, runs_table, yearly_table
 
     t0 = time.perf_counter()
     kwargs: dict[str, Any] = dict(workers=workers, keep_hourly=keep_hourly, progress=progress, **execute_options)
@@ -367,7 +368,7 @@ def run_scenario(scenario: Scenario, *, workers: int | None = 1, progress: bool 
     hourly = hourly_table(outcomes) if keep_hourly else None
     comparison = comparison_table(runs, reference=scenario.reference)
     failures = [{**o.task.labels, "seed": o.task.seed, "error": o.error} for o in outcomes if o.error]
-    return ScenarioResult(scenario, outcomes, runs, hourly, comparison, wall, failures)
+    return ScenarioResult(scenario, outcomes, runs, hourly, comparison, wall, failures, yearly_table(outcomes))
 
 
 def describe_arms(scenario: Scenario) -> list[dict[str, Any]]:

@@ -36,6 +36,23 @@ class BrandBook:
         self.category = np.zeros(n, dtype=np.int64)
         self.archetype = np.zeros(n, dtype=np.int64)
         self.lead_time = np.zeros(n, dtype=np.int64)
+        # The ecosystem over years (sim/ecosystem.py): who is selling, who made it, since when.
+        self.active = np.ones(n, dtype=bool)      # selling now (false: exited, or a product not yet launched)
+        self.owner = np.arange(n, dtype=np.int64)  # the brand (group) a row belongs to: itself, or a product's maker
+        self.born = np.zeros(n, dtype=np.int64)    # year the row appeared (0: there from the start)
+        self.launch_hour = np.full(n, -1, dtype=np.int64)  # new products: hour of launch in their first season
+        self.loss_years = np.zeros(n, dtype=np.int64)      # consecutive years with a loss
+
+    def append(self, k: int) -> np.ndarray:
+        """Add ``k`` rows (entrants, new products), zero-filled; returns their indices."""
+        rows = np.arange(self.n, self.n + k)
+        for name, column in list(vars(self).items()):
+            if isinstance(column, np.ndarray) and column.shape == (self.n,):
+                setattr(self, name, np.concatenate([column, np.zeros(k, dtype=column.dtype)]))
+        self.owner[rows] = rows
+        self.launch_hour[rows] = -1
+        self.n += k
+        return rows
 
 
 class Column:
@@ -180,6 +197,28 @@ class Brand(mesa.Agent):
         cost = bp.service_investment * self.recent_gmv
         if gain > cost and self.service < 1.0:
             self.service = min(1.0, self.service + 0.01 * self.adapt / max(bp.adapt_small, 1e-9))
+
+
+    # --- between seasons (sim/ecosystem.py calls these once a year) ---------------------------
+    def invest_in_quality(self, profit: float, revenue: float) -> float:
+        """Raise quality while a step of 0.1 is expected to pay for itself over the horizon under the
+        policy in force (quality_feedback ranks by the ratings quality earns, so it pays more there);
+        paid from the season's profit. Returns the money spent (model units)."""
+        ip = self.model.params.investment
+        if profit <= 0 or revenue <= 0 or self.quality >= 1.0:
+            return 0.0
+        gain = self._margin() * revenue * 0.1 * self.model.platform.quality_elasticity(self.idx) * ip.horizon_years
+        cost_per_step = ip.quality_cost * revenue
+        if gain <= cost_per_step:
+            return 0.0
+        step = min(ip.max_step, 1.0 - self.quality, 0.1 * ip.profit_share * profit / cost_per_step)
+        self.quality += step
+        return cost_per_step * step / 0.1
+
+    def count_loss(self, net_profit: float) -> bool:
+        """Keep count of loss-making years in a row; True once the brand has had enough and leaves."""
+        self.book.loss_years[self.idx] = self.book.loss_years[self.idx] + 1 if net_profit < 0 else 0
+        return bool(self.book.loss_years[self.idx] >= self.model.params.brands.exit_after_years)
 
 
 def create_brands(model: "Double11Model", params: Params, rng: np.random.Generator, n_consumers: int) -> tuple[BrandBook, list[Brand]]:

@@ -167,6 +167,19 @@ class ConsumerPopulation(mesa.Agent):
             satisfaction=float(self.satisfaction[i]), churned=bool(self.churned_until[i] > self.model.hour),
         )
 
+    def next_season(self, hours: int, rng: np.random.Generator) -> None:
+        """A new season restarts the clock ``hours`` on. The ten unsimulated months in between use up
+        what was stockpiled and let remembered prices and wallets settle: needs, reference discounts and
+        wallets are drawn again as at the start. Satisfaction, loyalty and churn carry over; churned
+        consumers stay away as long as they would have."""
+        n, n_cat = self.need_base.shape
+        self.need_base = rng.uniform(0.0, 1.2, (n, n_cat)).astype(np.float32)
+        self.ref_discount[:] = np.float32(EVERYDAY_DISCOUNT)
+        self.wallet = (self.weekly_budget * rng.uniform(1.0, 5.0, n)).astype(np.float32)
+        self.last_hour[:] = 0
+        away = (self.churned_until > 0) & (self.churned_until < NEVER)
+        self.churned_until[away] = np.maximum(self.churned_until[away] - hours, 0)
+
     # --- activity -------------------------------------------------------------------
     def _wallet_now(self, idx: np.ndarray) -> np.ndarray:
         elapsed = (self.model.hour - self.last_hour[idx]).astype(np.float32)

@@ -42,12 +42,17 @@ def quality_feedback_weights(book: "BrandBook", strength: float) -> np.ndarray:
 
 def reserve_for_small(weights: np.ndarray, category: np.ndarray, archetype: np.ndarray, reserve: float) -> np.ndarray:
     """Raise small brands' exposure share in each category to at least ``reserve``."""
+    return reserve_share(weights, category, archetype == SMALL, reserve)
+
+
+def reserve_share(weights: np.ndarray, category: np.ndarray, chosen: np.ndarray, reserve: float) -> np.ndarray:
+    """Raise the ``chosen`` rows' exposure share in each category to at least ``reserve``."""
     out = weights.copy()
     for c in np.unique(category):
-        small = (category == c) & (archetype == SMALL)
-        others = (category == c) & (archetype != SMALL)
+        small = (category == c) & chosen
+        others = (category == c) & ~chosen
         total = out[small].sum() + out[others].sum()
-        if not small.any() or not others.any() or out[small].sum() >= reserve * total:
+        if not small.any() or not others.any() or out[small].sum() >= reserve * total or out[small].sum() <= 0:
             continue
         out[small] *= reserve * total / out[small].sum()   # weights are positive
         out[others] *= (1 - reserve) * total / out[others].sum()
@@ -94,6 +99,15 @@ class Platform(mesa.Agent):
             per_unit += self.settings.quality_strength * (0.5 + params.experience.service_weight)
         return per_unit * (1.0 - self.exposure[brand])
 
+    def quality_elasticity(self, brand: int) -> float:
+        """Relative sales a brand gains per unit of true quality: buyers value it, and quality_feedback
+        ranks by the ratings it earns."""
+        params = self.model.params
+        per_unit = params.consumers.quality_sensitivity
+        if "quality_feedback" in self.policies:
+            per_unit += self.settings.quality_strength * params.experience.quality_weight
+        return per_unit * (1.0 - self.exposure[brand])
+
     def allocation_weights(self) -> np.ndarray:
         book = self.model.brand_book
         weights = np.ones(book.n)
@@ -101,8 +115,14 @@ class Platform(mesa.Agent):
             weights *= gmv_rank_weights(book, self.settings.ad_weight, self.settings.gmv_rank_exponent)
         if "quality_feedback" in self.policies:
             weights *= quality_feedback_weights(book, self.settings.quality_strength)
+        if not book.active.all():  # exited brands and products not yet launched get no exposure
+            weights = weights * book.active
         if "small_brand_boost" in self.policies:
-            weights = reserve_for_small(weights, book.category, book.archetype, self.settings.small_brand_reserve)
+            small = book.archetype == SMALL if book.active.all() else (book.archetype == SMALL) & book.active
+            weights = reserve_share(weights, book.category, small, self.settings.small_brand_reserve)
+        launching = self.model.ecosystem.launching()
+        if launching is not None:  # the new-product channel: a reserved slot in each category
+            weights = reserve_share(weights, book.category, launching, self.model.params.innovation.launch_slot)
         return weights
 
     def step(self) -> None:

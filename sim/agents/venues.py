@@ -86,11 +86,22 @@ class OnlineVenue(mesa.Agent):
         self.created = 0.0
         self.dispatched = 0.0
         self.dispatched_this_hour = 0.0
+        self._new_tallies()
+
+    def _new_tallies(self) -> None:
+        n_hours = self.model.calendar.n_hours
         # Orders dispatched by hours waited: index = hours in queues, value = orders.
-        self.delay_histogram = np.zeros(model.calendar.n_hours + 1)
+        self.delay_histogram = np.zeros(n_hours + 1)
         # Total hours waited and orders, by the hour the orders were created (cohort delays).
-        self.wait_by_created = np.zeros(model.calendar.n_hours)
-        self.orders_by_created = np.zeros(model.calendar.n_hours)
+        self.wait_by_created = np.zeros(n_hours)
+        self.orders_by_created = np.zeros(n_hours)
+
+    def new_season(self, shift: int) -> None:
+        """The clock restarts: orders still queued keep their place and their age (created < 0)."""
+        for queue in (self.processing, self.logistics):
+            for cohort, _ in queue:
+                cohort.created -= shift
+        self._new_tallies()
 
     def expected_delay_hours(self) -> float:
         """Wait a new order can expect: the slower of the two FIFO stages ahead of it."""
@@ -121,8 +132,9 @@ class OnlineVenue(mesa.Agent):
         hour = self.model.hour
         for cohort, n in shipped:
             wait = hour - cohort.created
-            self.delay_histogram[wait] += n
-            self.wait_by_created[cohort.created] += wait * n
+            self.delay_histogram[min(wait, self.delay_histogram.size - 1)] += n
+            if cohort.created >= 0:  # a cohort from last season counts in its waits, not its cohort
+                self.wait_by_created[cohort.created] += wait * n
             self.model.fulfilment.deliver(cohort.next(n), wait)
 
     def censor_queued(self) -> None:
@@ -130,8 +142,9 @@ class OnlineVenue(mesa.Agent):
         for queue in (self.processing, self.logistics):
             for cohort, n in queue:
                 wait = self.model.hour - cohort.created
-                self.delay_histogram[wait] += n
-                self.wait_by_created[cohort.created] += wait * n
+                self.delay_histogram[min(wait, self.delay_histogram.size - 1)] += n
+                if cohort.created >= 0:
+                    self.wait_by_created[cohort.created] += wait * n
 
 
 def _drain(queue: deque[list], capacity: float) -> list[list]:

@@ -18,13 +18,18 @@ from .explain import WHY_FIGURES, fig_why, read_explain
 from .figures import make_figures
 from .stats import with_q_values
 from .render import ReportContext, build_blocks, to_html, to_markdown
+from .years import yearly_figures
 
 RUNS, COMPARISON, HOURLY, MANIFEST = "runs.csv", "comparison.csv", "hourly.parquet", "manifest.json"
+YEARLY = "yearly.csv"
 
 
-def write_tables(out: Path, runs: pd.DataFrame, comparison: pd.DataFrame | None, hourly: pd.DataFrame | None) -> None:
+def write_tables(out: Path, runs: pd.DataFrame, comparison: pd.DataFrame | None, hourly: pd.DataFrame | None,
+                 yearly: pd.DataFrame | None = None) -> None:
     out.mkdir(parents=True, exist_ok=True)
     runs.to_csv(out / RUNS, index=False)
+    if yearly is not None:
+        yearly.to_csv(out / YEARLY, index=False)
     if comparison is not None:
         comparison.to_csv(out / COMPARISON, index=False)
     if hourly is not None:
@@ -36,7 +41,7 @@ def write_manifest(out: Path, manifest: dict[str, Any]) -> None:
 
 
 def write_report(out: Path, runs: pd.DataFrame, comparison: pd.DataFrame, hourly: pd.DataFrame | None,
-                 manifest: dict[str, Any]) -> dict[str, Path]:
+                 manifest: dict[str, Any], yearly: pd.DataFrame | None = None) -> dict[str, Path]:
     """Figures, report.md and report.html from the tables and the manifest."""
     explain = read_explain(out)
     ctx = ReportContext(
@@ -48,7 +53,7 @@ def write_report(out: Path, runs: pd.DataFrame, comparison: pd.DataFrame, hourly
     if "q_value" not in comparison:  # a folder written before the FDR control
         comparison = with_q_values(comparison)
     figures_dir = out / "figures"
-    figures = make_figures(runs, comparison, hourly, ctx.reference, figures_dir)
+    figures = make_figures(runs, comparison, hourly, ctx.reference, figures_dir) + yearly_figures(yearly, figures_dir)
     if explain is not None and not explain.empty:
         figures.append(fig_why(explain, figures_dir / WHY_FIGURES[0]))
     blocks = build_blocks(ctx, runs, comparison, figures, hourly)
@@ -65,9 +70,9 @@ def write_results(result: Any, out: Path, *, argv: list[str] | None = None, work
     out = Path(out)
     manifest = scenario_manifest(result.scenario, argv, started=started or now(), wall_seconds=result.wall_seconds,
                                  workers=workers, failures=result.failures, cluster=cluster)
-    write_tables(out, result.runs, result.comparison, result.hourly)
+    write_tables(out, result.runs, result.comparison, result.hourly, result.yearly)
     write_manifest(out, manifest)
-    return write_report(out, result.runs, result.comparison, result.hourly, manifest)
+    return write_report(out, result.runs, result.comparison, result.hourly, manifest, result.yearly)
 
 
 def rebuild_report(out: Path) -> dict[str, Path]:
@@ -82,7 +87,8 @@ def rebuild_report(out: Path) -> dict[str, Path]:
     runs = pd.read_csv(out / RUNS, converters={"error": str})  # empty error cell = the run succeeded
     comparison = pd.read_csv(out / COMPARISON)
     hourly = pd.read_parquet(out / HOURLY) if (out / HOURLY).is_file() else None
-    return write_report(out, runs, comparison, hourly, manifest)
+    yearly = pd.read_csv(out / YEARLY) if (out / YEARLY).is_file() else None
+    return write_report(out, runs, comparison, hourly, manifest, yearly)
 
 
 def _json_safe(value: Any) -> Any:

@@ -11,7 +11,9 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from ..ecosystem import ECOSYSTEM_METRICS, YEARLY_METRICS
 from ..metrics import RUN_METRICS
+from ..runs import YEARLY_KEY
 
 ID_COLUMNS = ("arm", "replication", "seed")
 
@@ -19,8 +21,9 @@ ID_COLUMNS = ("arm", "replication", "seed")
 def runs_table(outcomes: Iterable[Any], param_keys: Sequence[str]) -> pd.DataFrame:
     """One row per run: arm, replication, seed, the parameters that vary, every metric, and the error if it failed."""
     outcomes = list(outcomes)
-    extra = sorted({k for o in outcomes if o.summary for k in o.summary} - set(RUN_METRICS))
-    metrics = list(RUN_METRICS) + extra
+    known = list(RUN_METRICS) + list(ECOSYSTEM_METRICS)
+    extra = sorted({k for o in outcomes if o.summary for k in o.summary if not k.startswith(YEARLY_KEY)} - set(known))
+    metrics = known + extra
     rows = []
     for o in outcomes:
         labels = dict(o.task.labels)
@@ -40,6 +43,25 @@ def runs_table(outcomes: Iterable[Any], param_keys: Sequence[str]) -> pd.DataFra
     if frame.empty:
         frame = pd.DataFrame(columns=[*ID_COLUMNS, *param_keys, *metrics, "error"])
     return frame
+
+
+def yearly_table(outcomes: Iterable[Any]) -> pd.DataFrame:
+    """yearly.csv: one row per run and year (arm, replication, seed, year, the yearly metrics)."""
+    rows = []
+    for o in outcomes:
+        if o.error or not o.summary:
+            continue
+        years: dict[int, dict[str, float]] = {}
+        for key, value in o.summary.items():
+            if key.startswith(YEARLY_KEY):
+                year, name = key[len(YEARLY_KEY):].split("/", 1)
+                years.setdefault(int(year), {})[name] = _num(value)
+        labels = dict(o.task.labels)  # a sweep's runs are labelled by design point and parameter values
+        ids = {"arm": labels.pop("arm", f"task{o.task.index}"), "replication": labels.pop("replication", 0),
+               "seed": o.task.seed, **labels}
+        for year in sorted(years):
+            rows.append({**ids, "year": year, **{m: years[year].get(m, float("nan")) for m in YEARLY_METRICS}})
+    return pd.DataFrame(rows) if rows else pd.DataFrame(columns=[*ID_COLUMNS, "year", *YEARLY_METRICS])
 
 
 def hourly_table(outcomes: Iterable[Any]) -> pd.DataFrame | None:
@@ -71,7 +93,7 @@ def ok_runs(runs: pd.DataFrame) -> pd.DataFrame:
 def metric_columns(runs: pd.DataFrame) -> list[str]:
     """The metric columns of a runs table: the contract's metrics first, then any numeric extras."""
     skip = set(ID_COLUMNS) | {"error"}
-    known = [m for m in RUN_METRICS if m in runs]
+    known = [m for m in (*RUN_METRICS, *ECOSYSTEM_METRICS) if m in runs]
     extra = [c for c in runs.columns if c not in skip and c not in known and "." not in c
              and pd.api.types.is_float_dtype(runs[c])]
     return known + extra

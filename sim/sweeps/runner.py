@@ -18,6 +18,8 @@ import pandas as pd
 
 from ..execute import JOBQUEUE_KINDS, Outcome, ResultStore, RunFn, check_cluster, execute, outcome_rows
 from ..metrics import RUN_METRICS
+from ..report.tables import yearly_table
+from ..runs import YEARLY_KEY
 from ..folders import Interrupted, check_out_dir
 from ..report.manifest import common_fields, now
 from .analysis import IMPORTANCE, drivers, point_means, sensitivity
@@ -140,6 +142,7 @@ def write_outputs(out: Path, spec: SweepSpec, design: Design, outcomes: list[Out
     runs = runs_table(outcomes, design.keys)
     design_table(spec, design).to_csv(out / "design.csv", index=False)
     runs.to_csv(out / "runs.csv", index=False)
+    yearly_table(outcomes).drop(columns="arm").to_csv(out / "yearly.csv", index=False)
     failed = runs[runs["error"].notna()]
     failed[[DESIGN_POINT, REPLICATION, "index", "seed", *design.keys, "error"]].to_csv(out / "failures.csv", index=False)
     means = point_means(runs, spec.outcomes, len(design))
@@ -160,7 +163,7 @@ def runs_table(outcomes: Sequence[Outcome], keys: Sequence[str]) -> pd.DataFrame
     """runs.csv: design point, replication, index, seed, parameter values, every metric, error."""
     rows = outcome_rows(outcomes)
     ids = [DESIGN_POINT, REPLICATION, "index", "seed", *keys]
-    extra = [c for c in rows.columns if c not in {*ids, *RUN_METRICS, "counterfactual", "error"}]
+    extra = [c for c in rows.columns if c not in {*ids, *RUN_METRICS, "counterfactual", "error"} and not c.startswith(YEARLY_KEY)]
     return rows.reindex(columns=[*ids, *RUN_METRICS, *extra, "error"])
 
 
@@ -186,7 +189,7 @@ def sweep_summary(out: Path, top: int = 3) -> str:
         lines.append(f"  {outcome}: {shown}")
     if manifest.get("failed"):
         lines.append(f"failures: {out / 'failures.csv'}")
-    lines.append(f"Report: {out / 'report.html'}  (also report.md, runs.csv, sensitivity.csv, design.csv, figures/ in {out})")
+    lines.append(f"Report: {out / 'report.html'}  (also report.md, runs.csv, yearly.csv, sensitivity.csv, design.csv, figures/ in {out})")
     return "\n".join(lines)
 
 

@@ -17,6 +17,7 @@ import numpy as np
 from scipy import stats
 
 from ..formats import windows_text
+from ..ecosystem import ECOSYSTEM_METRICS
 from ..metrics import RUN_METRICS
 from ..params import ParameterError, Params, build_params, known_keys
 from ..scenarios import DEFAULT_SEED, ScenarioError, flatten, load_scenario, seed_problem
@@ -209,9 +210,10 @@ def parse_spec(data: Mapping[str, Any], *, default_name: str = "sweep", source: 
     outcomes = data.get("outcomes", ["gmv_festival"])
     if not isinstance(outcomes, list) or not outcomes or not all(isinstance(o, str) for o in outcomes):
         raise SweepError("outcomes: must be a non-empty list of metric names")
-    bad = [o for o in outcomes if o not in RUN_METRICS]
+    known = (*RUN_METRICS, *ECOSYSTEM_METRICS)
+    bad = [o for o in outcomes if o not in known]
     if bad:
-        raise SweepError(f"outcomes: unknown metric {bad[0]!r} (known: {', '.join(RUN_METRICS)})")
+        raise SweepError(f"outcomes: unknown metric {bad[0]!r} (known: {', '.join(known)})")
     seeds = data.get("seeds", "common")
     if seeds not in SEED_MODES:
         raise SweepError(f"seeds: must be one of {', '.join(SEED_MODES)} (got {seeds!r})")

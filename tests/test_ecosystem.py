@@ -1,0 +1,136 @@
+"""The ecosystem over several years (issue 11), over paired replications.
+
+Small and short on purpose (1,000 consumers, nine-day seasons, three years; about 40 s of
+CPU in all): arms share seeds, so every comparison is paired by replication, and each claim is a
+one-sided 95% bound. Each test names the process that causes its fact; switching that
+process off is one of the arms.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from sim.ecosystem import YEARLY_METRICS
+from sim.runs import YEARLY_KEY, run_model
+
+SEASON = {"consumers.n": 1000, "season.start": "2026-11-06", "season.end": "2026-11-14", "season.warmup_days": 2}
+YEARS = 3
+SEEDS = range(4)
+MAIN_SEEDS = range(8)  # the two policies themselves: the low-quality share's growth needs more replications
+PROCESSES_OFF = {"mechanisms.entry_exit": False, "mechanisms.investment": False}
+ARMS = {
+    "gmv": {"platform.policy": "gmv_rank"},
+    "qf": {"platform.policy": "quality_feedback"},
+    "gmv_off": {"platform.policy": "gmv_rank", **PROCESSES_OFF},
+    "qf_off": {"platform.policy": "quality_feedback", **PROCESSES_OFF},
+    "qf_no_investment": {"platform.policy": "quality_feedback", "mechanisms.investment": False},
+    "qf_rules": {"platform.policy": "quality_feedback+rule_simplification"},
+}
+
+
+def yearly(summary: dict[str, float]) -> pd.DataFrame:
+    """The run's yearly table (years as rows) from its summary's yearly/<year>/<metric> entries."""
+    rows: dict[int, dict[str, float]] = {}
+    for key, value in summary.items():
+        if key.startswith(YEARLY_KEY):
+            year, name = key[len(YEARLY_KEY):].split("/")
+            rows.setdefault(int(year), {})[name] = value
+    return pd.DataFrame.from_dict(rows, orient="index").sort_index()
+
+
+@pytest.fixture(scope="module")
+def years() -> dict[str, list[pd.DataFrame]]:
+    return {arm: [yearly(run_model({**SEASON, "season.years": YEARS, **o}, seed=s, counterfactual=False).summary)
+                  for s in (MAIN_SEEDS if arm in ("gmv", "qf") else SEEDS)] for arm, o in ARMS.items()}
+
+
+def lower_bound(x: np.ndarray) -> float:
+    """One-sided 95% lower confidence bound of the mean."""
+    return x.mean() - stats.t.ppf(0.95, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))
+
+
+def change(runs: list[pd.DataFrame], name: str, n: int | None = None) -> np.ndarray:
+    """Last year minus first, per replication (the first ``n`` replications: pairs with a shorter arm)."""
+    return np.array([r[name].iloc[-1] - r[name].iloc[0] for r in runs[:n]])
+
+
+def test_every_year_is_reported(years):
+    table = years["qf"][0]
+    assert list(table.index) == list(range(1, YEARS + 1))
+    assert set(YEARLY_METRICS) <= set(table.columns)
+    assert (table["brands_entered"].iloc[1:] > 0).any() and table["brands_entered"].iloc[0] == 0
+    assert sum(r["acquisitions"].sum() for r in years["gmv"]) > 0  # big groups buy fast-growing small brands
+
+
+def test_quality_feedback_raises_the_quality_sold_more_and_investment_is_why(years):
+    """Under quality_feedback a better product earns ratings and so exposure: brands invest, and the
+    GMV-weighted true quality sold rises over the years more than under gmv_rank. With the
+    investment response off, at least half of that rise goes."""
+    qf, gmv = change(years["qf"], "mean_quality_sold"), change(years["gmv"], "mean_quality_sold")
+    assert lower_bound(qf - gmv) > 0, f"rise {qf.mean():.3f} under quality_feedback vs {gmv.mean():.3f} under gmv_rank"
+    qf, no_investment = qf[: len(SEEDS)], change(years["qf_no_investment"], "mean_quality_sold")
+    assert lower_bound(0.5 * qf - no_investment) > 0, f"without investment {no_investment.mean():.3f} of {qf.mean():.3f}"
+
+
+def advantage_growth(years, qf: str, gmv: str, n: int | None = None) -> np.ndarray:
+    """How much more quality_feedback lowers the low-quality share than gmv_rank in the last year than in the first."""
+    return change(years[gmv], "low_quality_share", n) - change(years[qf], "low_quality_share", n)
+
+
+def test_quality_feedback_lowers_the_low_quality_share_more_over_the_years(years):
+    on = advantage_growth(years, "qf", "gmv")
+    assert lower_bound(on) > 0, f"the advantage grows by {on.mean():.4f}"
+
+
+@pytest.mark.xfail(strict=True, reason="the advantage grows about as much with entry, exit and investment off "
+                   "(+0.054 against +0.048): ratings and loyalty carried over do it (docs/model.md)")
+def test_exit_entry_and_investment_cause_at_least_half_of_that_growth(years):
+    on, off = advantage_growth(years, "qf", "gmv", len(SEEDS)), advantage_growth(years, "qf_off", "gmv_off")
+    assert lower_bound(0.5 * on - off) > 0, f"with the processes off {off.mean():.4f} of {on.mean():.4f} is left"
+
+
+def test_rule_simplification_raises_small_brand_entry(years):
+    """Cheaper rules raise the profit an entrant can expect, so more small brands are expected to enter."""
+    rules, qf = (np.array([r["small_entry_rate"].iloc[1:].sum() for r in years[a][: len(SEEDS)]]) for a in ("qf_rules", "qf"))
+    assert lower_bound(rules - qf) > 0, f"expected small entrants {rules.mean():.2f} vs {qf.mean():.2f}"
+    entered = sum(r["small_entered"].sum() for r in years["qf_rules"]) - sum(r["small_entered"].sum() for r in years["qf"][: len(SEEDS)])
+    assert entered >= 0
+
+
+def test_innovation_centres_launch_products_and_their_makers_grow():
+    """Centres launch from year 2 (designed from last season's data): new products take a share of
+    GMV, and the centres' groups grow more than the same brands without the launches."""
+    base = {**SEASON, "season.years": 2, "innovation.centres": 4, "innovation.launch_days": 2,
+            "innovation.launch_weeks": 0.5}
+    on, off = ([yearly(run_model({**base, "mechanisms.innovation": flag}, seed=s, counterfactual=False).summary)
+                for s in range(2)] for flag in (True, False))
+    assert all(r["new_product_share"].iloc[1] > 0 and r["launches"].iloc[1] == 4 for r in on)
+    assert all(r["new_product_share"].iloc[1] == 0 for r in off)
+    growth = [r["launching_gmv"].iloc[1] / r["launching_gmv"].iloc[0] for r in on]
+    without = [r["launching_gmv"].iloc[1] / r["launching_gmv"].iloc[0] for r in off]
+    assert min(np.subtract(growth, without)) > 0, f"growth {growth} with launches vs {without} without"
+
+
+def test_a_scenario_writes_one_yearly_row_per_run_and_year_and_keeps_runs_csv_one_row_per_run(tmp_path):
+    from sim.report import write_results
+    from sim.scenarios import make_scenario, run_scenario
+
+    scenario = make_scenario("years", factors={"platform.policy": ["gmv_rank", "quality_feedback"]},
+                             base={**SEASON, "season.years": 2}, replications=1, counterfactual=False)
+    write_results(run_scenario(scenario), tmp_path)
+    runs, table = pd.read_csv(tmp_path / "runs.csv"), pd.read_csv(tmp_path / "yearly.csv")
+    assert len(runs) == 2 and not any(c.startswith(YEARLY_KEY) for c in runs.columns)
+    assert {"brands_entered", "acquisitions", "mean_quality_sold", "new_product_share"} <= set(runs.columns)
+    assert sorted(zip(table["arm"], table["year"])) == [(a, y) for a in ("gmv_rank", "quality_feedback") for y in (1, 2)]
+    assert (tmp_path / "figures" / "years_quality_sold.png").is_file()
+
+
+def test_a_rival_takes_purchases_this_platform_misses_and_only_when_it_exists():
+    base = {**SEASON, "platform.policy": "gmv_rank"}
+    none, rival, off = (run_model({**base, **o}, seed=1, counterfactual=False).summary
+                        for o in ({}, {"rival.pull": 0.5}, {"rival.pull": 0.5, "mechanisms.rival": False}))
+    assert none["rival_share"] == 0 and off["rival_share"] == 0 and none["gmv_total"] == off["gmv_total"]
+    assert rival["rival_share"] > 0 and rival["gmv_total"] < none["gmv_total"]
