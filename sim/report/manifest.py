@@ -85,6 +85,8 @@ def scenario_manifest(scenario: Any, argv: Sequence[str] | None, *, started: str
         "runs": [{"index": t.index, **t.labels, "seed": t.seed} for t in scenario.tasks()],
         "arms": describe_arms(scenario),
         "failures": failures,
+        **({"posterior": {"source": scenario.posterior, "draws": [dict(d) for d in scenario.draws]}}
+           if getattr(scenario, "draws", ()) else {}),
     }
 
 

@@ -39,6 +39,7 @@ def write_report(out: Path, runs: pd.DataFrame, comparison: pd.DataFrame, hourly
         name=manifest["scenario"]["name"], description=manifest["scenario"].get("description", ""),
         reference=manifest["reference"], replications=manifest["replications"], seed=manifest["root_seed"],
         command=manifest["command"], generated=manifest.get("finished", ""), failures=manifest.get("failures", []),
+        posterior=(manifest.get("posterior") or {}).get("source"),
     )
     figures_dir = out / "figures"
     figures = make_figures(runs, comparison, hourly, ctx.reference, figures_dir)

@@ -18,6 +18,7 @@ import pandas as pd
 
 from .findings import (FORMAT_KEY, clear_effects, FORMAT_METRICS, HEADLINE_COLUMNS, POLICY_KEY, POLICY_METRICS, arms_metadata,
                        factor_section, festival_arms, headlines, tradeoffs)
+from .posterior_note import posterior_blocks
 from .labels import CONSOLE, fmt_diff, fmt_value, info, p_text
 from .tables import ok_runs
 from .venues import venue_changes
@@ -43,6 +44,7 @@ class ReportContext:
     command: str
     generated: str
     failures: list[dict[str, Any]] = field(default_factory=list)
+    posterior: str | None = None  # calibration folder the replications drew their parameters from
 
 
 def build_blocks(ctx: ReportContext, runs: pd.DataFrame, comparison: pd.DataFrame,
@@ -78,6 +80,8 @@ def build_blocks(ctx: ReportContext, runs: pd.DataFrame, comparison: pd.DataFram
         blocks += [Block("h2", "Trade-offs against the reference"),
                    Block("p", "Metrics whose 95% interval of the paired difference excludes zero."),
                    Block("ul", items=trade)]
+    if ctx.posterior:
+        blocks += posterior_blocks(runs, heads, ctx.reference, ctx.posterior)
     blocks += _online_offline(comparison, meta, hourly, ctx.reference)
     blocks += [Block("h2", "Key metrics per arm"),
                Block("p", "Mean over replications with the 95% confidence interval; the full table is comparison.csv."),
