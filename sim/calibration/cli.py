@@ -185,10 +185,25 @@ def rebuild_calibration(out: Path) -> dict[str, Path]:
     return report(spec, manifest, posterior, fit, gens, made, out)
 
 
+def _posterior_from_history(out: Path, manifest: dict[str, Any]) -> None:
+    """An interrupted calibration has no posterior.parquet yet: take its last finished generation."""
+    posterior, db = out / "posterior.parquet", out / "abc.db"
+    if db.exists() and (not posterior.exists() or db.stat().st_mtime > posterior.stat().st_mtime):
+        from .abc import load_history
+        from .outputs import write_posterior
+
+        history = load_history(out)
+        if history.max_t < 0:
+            raise CalibrationError(f"{out}: no finished ABC generation yet; resume the calibration first")
+        write_posterior(history, out)
+        manifest[KIND].update(simulations=int(history.total_nr_simulations), generations=int(history.max_t + 1))
+
+
 def cmd_validate(argv: Sequence[str]) -> int:
     args = validate_parser().parse_args(argv)
     spec, manifest = spec_of(args.folder)
     consumers = args.consumers or spec.method.consumers
+    _posterior_from_history(args.folder, manifest)
     summary = finish(args.folder, draws=args.draws, consumers=consumers, workers=args.workers,
                      progress=not args.no_progress)  # Ctrl-C: the previous fit.csv and figures stay
     manifest["validation"] = {"draws": summary["draws"], "consumers": consumers}
