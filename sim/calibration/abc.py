@@ -93,14 +93,12 @@ def run_abc(spec: Spec, out: Path, *, workers: int, cluster: str | None = None,
     with sampler(workers, cluster, cluster_options) as smp:
         abc = pyabc.ABCSMC(Simulator(spec), prior(spec), distance(spec), population_size=m.population_size,
                            sampler=smp, eps=eps)
-        done = 0
-        if resume and (out / DB_NAME).exists():
-            history = pyabc.History(db_url(out))
-            if history.n_populations > 0 or history.id is not None:
-                abc.load(db_url(out), history.id)
-                done = abc.history.max_t + 1
-        if done == 0:
+        run_id = pyabc.History(db_url(out)).id if resume and (out / DB_NAME).exists() else None
+        if run_id is not None:  # continue the stored run after its last finished generation
+            abc.load(db_url(out), run_id)
+        else:
             abc.new(db_url(out), observed(spec))
+        done = abc.history.max_t + 1
         remaining = m.max_generations - done
         if remaining <= 0 or _converged(abc.history, m.min_epsilon):
             return abc.history
