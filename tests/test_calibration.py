@@ -67,7 +67,7 @@ def test_shipped_spec_is_valid_with_6_to_12_free_parameters_and_sourced_targets(
 
 @pytest.mark.parametrize("edit, needle", [
     (("high = 12.0", "high = 1.0"), "priors.festival.pull: low must be below high"),
-    (('statistic = "day_gmv_bn"', 'statistic = "nope"'), "targets[0].statistic: unknown statistic"),
+    (('statistic = "day_gmv_bn"', 'statistic = "nope"'), "targets[0].statistic: Input should be 'day_gmv_bn'"),
     (('[priors."festival.pull"]', '[priors."festival.pulll"]'), "festival.pulll: unknown parameter"),
     (("population_size = 80", "population_size = 0"), "method.population_size"),
 ])

@@ -46,19 +46,12 @@ class Prior(_Strict):
 
 class Target(_Strict):
     name: str
-    statistic: str
+    statistic: Literal[STATISTIC_NAMES]  # type: ignore[valid-type]
     at: str | None = Field(None, description="clock time HH:MM on Nov 11, for cum_share")
     observed: float
     sd: float = Field(gt=0, description="tolerance: the distance counts (predicted - observed) / sd")
     source: str = Field(min_length=1)
     hard: bool = Field(True, description="a published figure (hard) or a literature range (soft)")
-
-    @field_validator("statistic")
-    @classmethod
-    def _known(cls, v: str) -> str:
-        if v not in STATISTIC_NAMES:
-            raise ValueError(f"unknown statistic {v!r}; choose one of {', '.join(STATISTIC_NAMES)}")
-        return v
 
     @model_validator(mode="after")
     def _time(self) -> "Target":
