@@ -113,6 +113,7 @@ def figures(spec: Spec, posterior: pd.DataFrame, predicted: pd.DataFrame | None,
         ax.axvline(0, color="k", lw=1)
         ax.axvspan(-1, 1, color="#dddddd", zorder=0)
         ax.set_yticks(range(len(fit)), fit.target)
+        ax.invert_yaxis()  # first target on top, as in fit.csv
         ax.set_xlabel("(predicted - observed) / target sd")
         fig.tight_layout()
         fig.savefig(fig_dir / "fit.png", dpi=90)
