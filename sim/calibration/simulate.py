@@ -52,8 +52,10 @@ class Simulator:
 def _quiet_interrupts() -> None:
     """In a worker process, Ctrl-C is the parent's to handle: no traceback per worker."""
     import multiprocessing
+    import threading
 
-    if multiprocessing.parent_process() is not None:
+    # pyabc's multicore workers are forked children; Dask runs tasks in threads, which cannot set handlers
+    if multiprocessing.parent_process() is not None and threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
