@@ -135,3 +135,26 @@ def test_parameter_recovery(tmp_path):
         sd = np.sqrt(np.average((x - np.average(x, weights=w)) ** 2, weights=w))
         assert sd < (prior.high - prior.low) / np.sqrt(12), key  # narrower than the uniform prior
     assert isinstance(pd.read_parquet(tmp_path / "posterior.parquet"), pd.DataFrame)
+
+
+@pytest.mark.parametrize("command", ["calibrate", "validate"])
+def test_help(command, capsys):
+    from sim.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main([command, "-h"])
+    assert exc.value.code == 0 and f"usage: run.py {command}" in capsys.readouterr().out
+
+
+def test_calibration_manifest_has_the_common_schema(tmp_path):
+    from sim.calibration.cli import _manifest, fingerprint, spec_of
+    from sim.report.manifest import COMMON_KEYS
+
+    spec = load_spec(SHIPPED / "double11_2019.toml")
+    _manifest(tmp_path, spec, {"started": "now", "argv": ["calibrate", "double11_2019"], "workers": 2, "cluster": None},
+              status="finished", wall=1.0)
+    saved, manifest = spec_of(tmp_path)
+    assert set(COMMON_KEYS) <= set(manifest) and manifest["kind"] == "calibration"
+    # --resume without SPEC uses the saved spec: it must be the same calibration
+    assert fingerprint(saved) == fingerprint(spec) == manifest["calibration"]["fingerprint"]
+    assert "pyabc" in manifest["packages"]
