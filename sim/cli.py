@@ -19,12 +19,13 @@ from typing import Any, NoReturn, Sequence
 
 from .folders import (FolderError, Interrupted, check_out_dir, interrupted_message, read_manifest,
                       saved_resume_command)
+from .calibration import CalibrationError
 from .params import ParameterError, build_params, describe
 from .scenarios import (DEFAULT_SCENARIO, DEFAULT_SEED, ScenarioError, list_scenarios, load_scenario,
                         seed_problem)
 
 USAGE_ERROR = 2
-COMMANDS = ("once", "list", "params", "sweep", "report", "dashboard")
+COMMANDS = ("once", "list", "params", "sweep", "report", "dashboard", "calibrate", "validate")
 
 
 class UsageError(Exception):
@@ -95,11 +96,13 @@ def _common(p: argparse.ArgumentParser, seed_help: str) -> None:
     p.add_argument("--set", action="append", metavar="KEY=VALUE", dest="sets",
                    help="override a parameter, e.g. --set consumers.n=5000 (repeatable; see `run.py params`)")
     p.add_argument("--out", type=Path, help="output folder (default results/<scenario>-<timestamp>)")
+    p.add_argument("--params", type=Path, metavar="FILE", help="start from a parameter set ([params] table of dotted "
+                   "keys, e.g. scenarios/calibration/calibrated.toml); the scenario's settings and --set win over it")
 
 
 def scenario_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="run.py", description="Run a scenario: compare arms over replications and write a report. "
-                "Other commands: once, list, params, sweep, report, dashboard (run.py COMMAND -h).")
+                "Other commands: once, list, params, sweep, report, dashboard, calibrate, validate (run.py COMMAND -h).")
     p.add_argument("scenario", nargs="?", default=DEFAULT_SCENARIO, help="scenario file or shipped name (default double11)")
     p.add_argument("--reps", type=_positive_int, help="replications per arm (default: the scenario's)")
     _common(p, "root seed: replication r of every arm runs on derive_seed(seed, r) (default: the scenario's)")
@@ -115,8 +118,18 @@ def scenario_parser() -> argparse.ArgumentParser:
                    help="also rerun the recommended and reference arms with one mechanism off at a time and report "
                    "the share of their difference each mechanism accounts for (2 extra runs per mechanism and "
                    "replication; all 7 mechanisms, or a comma-separated subset)")
+    p.add_argument("--posterior", type=Path, metavar="DIR", help="calibration folder: replication r of every arm "
+                   "draws posterior vector r (paired across arms), so intervals include parameter uncertainty")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p
+
+
+def _preset(path: Path | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    from .calibration.paramset import load_param_set
+
+    return load_param_set(path)
 
 
 def once_parser() -> argparse.ArgumentParser:
@@ -172,7 +185,12 @@ def cmd_scenario(argv: Sequence[str]) -> int:
     mechanisms = _mechanisms(args.explain)
     arms = [a.strip() for a in args.arms.split(",") if a.strip()] if args.arms else None
     scenario = scenario.with_options(replications=args.reps, seed=args.seed, overrides=parse_set(args.sets),
-                                     arms=arms, reference=args.reference)
+                                     arms=arms, reference=args.reference, preset=_preset(args.params))
+    if args.posterior is not None:
+        from .calibration.validate import posterior_draws
+
+        scenario = scenario.with_posterior(posterior_draws(args.posterior, scenario.replications, scenario.seed),
+                                           str(args.posterior))
     if args.cluster:
         from .execute import check_cluster
 
@@ -285,7 +303,7 @@ def cmd_once(argv: Sequence[str]) -> int:
 
     args = once_parser().parse_args(argv)
     overrides = parse_set(args.sets)
-    params = build_params(overrides)
+    params = build_params({**_preset(args.params), **overrides})
     seed = DEFAULT_SEED if args.seed is None else args.seed
     out = check_out_dir(args.out or default_out("once"))
     started = now()
@@ -346,11 +364,28 @@ def cmd_sweep(argv: Sequence[str]) -> int:
     return int(sweep_main(list(argv)) or 0)
 
 
+def cmd_calibrate(argv: Sequence[str]) -> int:
+    from .calibration.cli import cmd_calibrate as run
+
+    return run(argv)
+
+
+def cmd_validate(argv: Sequence[str]) -> int:
+    from .calibration.cli import cmd_validate as run
+
+    return run(argv)
+
+
 def cmd_report(argv: Sequence[str]) -> int:
     from .report import rebuild_report
 
     args = report_parser().parse_args(argv)
     try:
+        if (read_manifest(args.folder) or {}).get("kind") == "calibration":
+            from .calibration.cli import rebuild_calibration
+
+            print(f"Report: {rebuild_calibration(args.folder)['report_html']}")
+            return 0
         if read_manifest(args.folder) is not None and "spec" in read_manifest(args.folder):  # type: ignore[operator]
             from .sweeps.runner import rebuild_sweep, sweep_summary
 
@@ -391,10 +426,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = argv[0] if argv and argv[0] in COMMANDS else None
     rest = argv[1:] if command else argv
     handler = {"once": cmd_once, "list": cmd_list, "params": cmd_params, "sweep": cmd_sweep,
-               "report": cmd_report, "dashboard": cmd_dashboard, None: cmd_scenario}[command]
+               "report": cmd_report, "dashboard": cmd_dashboard, "calibrate": cmd_calibrate, "validate": cmd_validate,
+               None: cmd_scenario}[command]
     try:
         return handler(rest)
-    except (UsageError, ScenarioError, ParameterError, FolderError, FileNotFoundError) as exc:
+    except (UsageError, ScenarioError, ParameterError, FolderError, FileNotFoundError, CalibrationError) as exc:
         print(f"run.py: error: {_one_line(exc)}", file=sys.stderr)
         return USAGE_ERROR
     except KeyboardInterrupt as exc:

@@ -91,7 +91,7 @@ def saved_resume_command(folder: Path) -> str | None:
     """The resume command of the study that started ``folder`` (from its manifest's command), if any."""
     manifest = read_manifest(folder)
     command = (manifest or {}).get("command")
-    if not isinstance(command, str) or manifest.get("kind") not in ("scenario", "sweep"):  # type: ignore[union-attr]
+    if not isinstance(command, str) or manifest.get("kind") not in ("scenario", "sweep", "calibration"):  # type: ignore[union-attr]
         return None
     words = shlex.split(command)
     return resume_command(words[2:] if words[1:2] == ["run.py"] else words, folder)

@@ -24,6 +24,7 @@ File layout (all keys but ``name`` and arms optional)::
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import os
@@ -83,6 +84,8 @@ class Scenario:
     counterfactual: bool = True
     source: str | None = None  # path of the file it came from, for the manifest
     goals: tuple[Goal, ...] = ()  # what the decision summary answers; empty = the default goals
+    draws: tuple[Mapping[str, Any], ...] = ()  # --posterior: replication r's parameter vector, the same in every arm
+    posterior: str | None = None  # the calibration folder the draws come from
 
     def arm(self, name: str) -> Arm:
         for arm in self.arms:
@@ -119,16 +122,30 @@ class Scenario:
         for r in range(self.replications):
             seed = self.run_seed(r)
             for a, arm in enumerate(self.arms):
-                tasks.append(Task(index=r * len(self.arms) + a, params=arm.params, seed=seed,
+                tasks.append(Task(index=r * len(self.arms) + a, params=self.replication_params(arm, r), seed=seed,
                                   counterfactual=self.counterfactual,
                                   labels={"arm": arm.name, "replication": r}))
         return tasks
 
+    def replication_params(self, arm: Arm, replication: int) -> Params:
+        """An arm's parameters in a replication: with --posterior, that replication's draw under the arm's own settings."""
+        if not self.draws:
+            return arm.params
+        return arm.params.with_overrides({k: v for k, v in self.draws[replication].items() if k not in arm.overrides})
+
+    def with_posterior(self, draws: Sequence[Mapping[str, Any]], source: str) -> "Scenario":
+        """The same scenario with one posterior draw per replication (paired across arms)."""
+        if len(draws) < self.replications:
+            raise ScenarioError(f"--posterior {source}: {len(draws)} draws for {self.replications} replications")
+        return dataclasses.replace(self, draws=tuple(dict(d) for d in draws[: self.replications]), posterior=source)
+
     def with_options(self, *, replications: int | None = None, seed: int | None = None,
                      overrides: Mapping[str, Any] | None = None, arms: Sequence[str] | None = None,
-                     reference: str | None = None) -> "Scenario":
-        """The same scenario with command-line options applied, re-validated."""
-        base = {**self.base, **(overrides or {})}
+                     reference: str | None = None, preset: Mapping[str, Any] | None = None) -> "Scenario":
+        """The same scenario with command-line options applied, re-validated.
+
+        ``preset`` (a --params file) sits under the scenario's own base; ``overrides`` (--set) win over everything."""
+        base = {**(preset or {}), **self.base, **(overrides or {})}
         chosen = [self.arm(n) for n in arms] if arms else list(self.arms)
         # --set wins over everything, including what an arm sets
         specs = [(a.name, {**a.overrides, **(overrides or {})}) for a in chosen]

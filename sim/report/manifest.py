@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 PACKAGES = ("mesa", "numpy", "numba", "llvmlite", "scipy", "pandas", "pyarrow", "matplotlib", "pydantic", "tqdm",
-            "SALib", "dask", "distributed", "dask-jobqueue")
+            "SALib", "dask", "distributed", "dask-jobqueue", "pyabc")
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA = 2
 COMMON_KEYS = ("schema", "kind", "command", "status", "started", "finished", "wall_seconds", "workers", "cluster",
@@ -86,6 +86,8 @@ def scenario_manifest(scenario: Any, argv: Sequence[str] | None, *, started: str
         "runs": [{"index": t.index, **t.labels, "seed": t.seed} for t in scenario.tasks()],
         "arms": describe_arms(scenario),
         "failures": failures,
+        **({"posterior": {"source": scenario.posterior, "draws": [dict(d) for d in scenario.draws]}}
+           if getattr(scenario, "draws", ()) else {}),
     }
 
 

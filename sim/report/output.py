@@ -49,6 +49,7 @@ def write_report(out: Path, runs: pd.DataFrame, comparison: pd.DataFrame, hourly
         reference=manifest["reference"], replications=manifest["replications"], seed=manifest["root_seed"],
         command=manifest["command"], generated=manifest.get("finished", ""), failures=manifest.get("failures", []),
         goals=goals_from_manifest(manifest.get("goals")), explain=explain,
+        posterior=(manifest.get("posterior") or {}).get("source"),
     )
     if "q_value" not in comparison:  # a folder written before the FDR control
         comparison = with_q_values(comparison)

@@ -25,6 +25,7 @@ from .explain import WHY_FIGURES, why_blocks
 from .glossary import glossary_blocks
 from .labels import CONSOLE, fmt_value, info
 from .stats import FDR, lookup
+from .posterior_note import posterior_blocks
 from .tables import ok_runs
 from .venues import venue_changes
 
@@ -43,6 +44,7 @@ class ReportContext:
     failures: list[dict[str, Any]] = field(default_factory=list)
     goals: tuple[Any, ...] = ()           # empty: the default goals
     explain: pd.DataFrame | None = None   # the "why" decomposition (explain.csv), if run
+    posterior: str | None = None  # calibration folder the replications drew their parameters from
 
 
 def build_blocks(ctx: ReportContext, runs: pd.DataFrame, comparison: pd.DataFrame,
@@ -85,6 +87,8 @@ def build_blocks(ctx: ReportContext, runs: pd.DataFrame, comparison: pd.DataFram
         blocks += [Block("h2", "Trade-offs against the reference"),
                    Block("p", f"Headline metrics on which an arm is clearly better or worse (q < {FDR:g})."),
                    Block("ul", items=trade)]
+    if ctx.posterior:
+        blocks += posterior_blocks(runs, heads, ctx.reference, ctx.posterior)
     blocks += _online_offline(comparison, meta, hourly, ctx.reference)
     blocks += [Block("h2", "Key metrics per arm"),
                Block("p", "Mean over replications with the 95% confidence interval; the full table is comparison.csv. "

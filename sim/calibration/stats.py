@@ -1,0 +1,102 @@
+"""Summary statistics a calibration compares with published figures.
+
+Computed from one run's hourly table (real scale) of a single-day festival, without the
+paired ``none`` run: the ordinary level comes from the season's days before the pre-sale,
+so a simulation costs one model run instead of two.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+BN = 1e9
+ORDINARY_DAYS = 6  # days from the season's start counted as ordinary (before deposits and anticipation)
+POST_DAYS = 7  # days after the festival day for the post-festival dip
+
+Hourly = pd.DataFrame
+
+
+def _days(hourly: Hourly, column: str) -> pd.Series:
+    """Daily totals of a column, indexed by date."""
+    return hourly.groupby(pd.to_datetime(hourly["time"]).dt.date)[column].sum()
+
+
+def festival_day(hourly: Hourly) -> dt.date:
+    """The day of the Nov 11 of the season's year (the day every intraday figure is published for)."""
+    first = pd.to_datetime(hourly["time"].iloc[0]).date()
+    return dt.date(first.year, 11, 11)
+
+
+def _day_hours(hourly: Hourly, column: str = "gmv") -> np.ndarray:
+    day = festival_day(hourly)
+    mask = pd.to_datetime(hourly["time"]).dt.date == day
+    values = hourly.loc[mask, column].to_numpy(dtype=float)
+    if values.size != 24:
+        raise ValueError(f"the season must contain the whole of {day} (found {values.size} hours)")
+    return values
+
+
+def cumulative_curve(hourly: Hourly) -> np.ndarray:
+    """Share of Nov 11's GMV sold by each hour boundary 0..24 (25 points, 0 first)."""
+    gmv = _day_hours(hourly)
+    total = gmv.sum()
+    return np.concatenate([[0.0], np.cumsum(gmv) / total]) if total > 0 else np.zeros(25)
+
+
+def cum_share_at(hourly: Hourly, at: str) -> float:
+    """Share of Nov 11's GMV sold by clock time ``at`` (HH:MM): the hourly curve, linear inside an hour."""
+    hh, mm = (int(x) for x in at.split(":"))
+    return float(np.interp(hh + mm / 60.0, np.arange(25), cumulative_curve(hourly)))
+
+
+def day_gmv_bn(hourly: Hourly) -> float:
+    return float(_day_hours(hourly).sum() / BN)
+
+
+def day_orders_m(hourly: Hourly) -> float:
+    """Online orders created on Nov 11, millions (each online order is a parcel)."""
+    return float(_day_hours(hourly, "orders_online").sum() / 1e6)
+
+
+def ordinary_day_gmv_bn(hourly: Hourly) -> float:
+    return float(_days(hourly, "gmv").iloc[:ORDINARY_DAYS].mean() / BN)
+
+
+def offline_day_lift(hourly: Hourly) -> float:
+    """Offline GMV on Nov 11 over an ordinary day's, minus 1 (the card-spending figure's analogue)."""
+    daily = _days(hourly, "gmv_offline")
+    ordinary = daily.iloc[:ORDINARY_DAYS].mean()
+    return float(daily.loc[festival_day(hourly)] / ordinary - 1.0) if ordinary > 0 else 0.0
+
+
+def post_dip_share(hourly: Hourly) -> float:
+    """GMV missing in the week after Nov 11 (against an ordinary day) over the festival day's bump."""
+    daily = _days(hourly, "gmv")
+    ordinary = daily.iloc[:ORDINARY_DAYS].mean()
+    day = festival_day(hourly)
+    after = daily.loc[daily.index > day].iloc[:POST_DAYS]
+    bump = daily.loc[day] - ordinary
+    return float((ordinary * after.size - after.sum()) / bump) if bump > 0 else 0.0
+
+
+STATISTICS: dict[str, Callable[[Hourly], float]] = {
+    "day_gmv_bn": day_gmv_bn,
+    "day_orders_m": day_orders_m,
+    "ordinary_day_gmv_bn": ordinary_day_gmv_bn,
+    "offline_day_lift": offline_day_lift,
+    "post_dip_share": post_dip_share,
+}
+"""Statistics by name; ``cum_share`` (with a time ``at``) is the one that takes an argument."""
+CUM_SHARE = "cum_share"
+STATISTIC_NAMES = (*STATISTICS, CUM_SHARE)
+
+
+def compute(hourly: Hourly, statistic: str, at: str | None = None) -> float:
+    """One statistic of a run."""
+    if statistic == CUM_SHARE:
+        return cum_share_at(hourly, at or "01:00")
+    return STATISTICS[statistic](hourly)

@@ -1,0 +1,160 @@
+"""Calibration: spec errors, parameter sets, paired posterior draws, and parameter recovery.
+
+The recovery test is the one that runs the model: a short season (Oct 21 - Nov 11, one day
+of warm-up) of 500 consumers, two free parameters, two ABC-SMC generations of 10 particles.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.calibration import CalibrationError
+from sim.calibration.paramset import load_param_set, write_param_set
+from sim.calibration.spec import load_spec
+from sim.params import ParameterError
+from sim.scenarios import load_scenario
+
+from conftest import run_cli
+
+SHIPPED = Path(__file__).resolve().parents[1] / "scenarios" / "calibration"
+
+RECOVERY = """
+name = "recovery"
+seed = 7
+[base]
+"festival.format" = "single_day"
+"season.start" = 2019-10-21
+"season.end" = 2019-11-11
+"season.warmup_days" = 1
+[priors."festival.pull"]
+low = 1.5
+high = 7.5
+[priors."festival.opening_burst"]
+low = 1.0
+high = 10.0
+[[targets]]
+name = "gmv"
+statistic = "day_gmv_bn"
+observed = {gmv}
+sd = {gmv_sd}
+source = "simulated at the true values"
+[[targets]]
+name = "first_hour"
+statistic = "cum_share"
+at = "01:00"
+observed = {first}
+sd = 0.02
+source = "simulated at the true values"
+[method]
+consumers = 500
+population_size = 10
+max_generations = 2
+min_epsilon = 0.0
+"""
+TRUTH = {"festival.pull": 4.0, "festival.opening_burst": 6.0}
+
+
+def test_shipped_spec_is_valid_with_6_to_12_free_parameters_and_sourced_targets():
+    spec = load_spec(SHIPPED / "double11_2019.toml")
+    assert 6 <= len(spec.priors) <= 12
+    assert all(t.source for t in spec.targets)
+    assert spec.params().consumers.population == pytest.approx(6.93e8)
+
+
+@pytest.mark.parametrize("edit, needle", [
+    (("high = 12.0", "high = 1.0"), "priors.festival.pull: low must be below high"),
+    (('statistic = "day_gmv_bn"', 'statistic = "nope"'), "targets[0].statistic: Input should be 'day_gmv_bn'"),
+    (('[priors."festival.pull"]', '[priors."festival.pulll"]'), "festival.pulll: unknown parameter"),
+    (("population_size = 80", "population_size = 0"), "method.population_size"),
+])
+def test_bad_spec_is_one_line_naming_the_field(tmp_path, edit, needle):
+    text = (SHIPPED / "double11_2019.toml").read_text().replace(*edit)
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(CalibrationError, match=None) as err:
+        load_spec(path)
+    assert needle in str(err.value) and "\n" not in str(err.value)
+
+
+def test_bad_spec_on_the_command_line_is_exit_2_before_any_folder(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text((SHIPPED / "double11_2019.toml").read_text().replace("high = 12.0", "high = 1.0"))
+    res = run_cli("calibrate", str(path), "--out", str(tmp_path / "out"))
+    assert res.returncode == 2 and "priors.festival.pull: low must be below high" in res.stderr
+    assert "Traceback" not in res.stderr and not (tmp_path / "out").exists()
+
+
+def test_param_set_round_trip_and_precedence(tmp_path):
+    path = tmp_path / "set.toml"
+    write_param_set(path, {"festival.pull": 4.5, "consumers.n": 1000}, header=["test"])
+    assert load_param_set(path) == {"festival.pull": 4.5, "consumers.n": 1000}
+    scenario = load_scenario("double11").with_options(preset=load_param_set(path), overrides={"festival.pull": 5.0})
+    assert scenario.arms[0].params.festival.pull == 5.0          # --set wins
+    assert scenario.arms[0].params.consumers.n == 40000          # the scenario's base wins over the set
+    path.write_text('[params]\n"festival.pull" = 0.5\n')
+    with pytest.raises(ParameterError, match="festival.pull"):
+        load_param_set(path)
+
+
+def test_posterior_draw_r_is_shared_by_every_arm_of_replication_r(tmp_path):
+    draws = [{"festival.pull": 3.0 + r, "consumers.weekly_budget": 200.0 + r} for r in range(3)]
+    scenario = load_scenario("double11").with_options(replications=3).with_posterior(draws, "somewhere")
+    for task in scenario.tasks():
+        r = task.labels["replication"]
+        assert task.params.consumers.weekly_budget == 200.0 + r
+        # arms set festival.format and platform.policy; the draw never overrides an arm's own settings
+        assert task.params.festival.pull == 3.0 + r
+    assert scenario.fingerprint() != load_scenario("double11").with_options(replications=3).fingerprint()
+
+
+def test_parameter_recovery(tmp_path):
+    pytest.importorskip("pyabc")
+    from sim.calibration.abc import run_abc
+    from sim.calibration.outputs import write_posterior
+    from sim.calibration.simulate import Simulator
+    from sim.calibration.spec import Spec
+    from sim.calibration.validate import weighted_quantile
+    import tomllib
+
+    template = tomllib.loads(RECOVERY.format(gmv=1.0, gmv_sd=1.0, first=0.3))
+    truth = Simulator(Spec.model_validate(template), replicate=99)(TRUTH)
+    raw = tomllib.loads(RECOVERY.format(gmv=truth["gmv"], gmv_sd=0.05 * truth["gmv"], first=truth["first_hour"]))
+    spec = Spec.model_validate(raw).check()
+    history = run_abc(spec, tmp_path, workers=1, progress=False)
+    post = write_posterior(history, tmp_path)
+    w = post["weight"].to_numpy()
+    for key, value in TRUTH.items():
+        x = post[key].to_numpy()
+        lo, hi = weighted_quantile(x, w, 0.02), weighted_quantile(x, w, 0.98)
+        assert lo <= value <= hi, (key, lo, hi)
+        prior = spec.priors[key]
+        sd = np.sqrt(np.average((x - np.average(x, weights=w)) ** 2, weights=w))
+        assert sd < (prior.high - prior.low) / np.sqrt(12), key  # narrower than the uniform prior
+    assert isinstance(pd.read_parquet(tmp_path / "posterior.parquet"), pd.DataFrame)
+
+
+@pytest.mark.parametrize("command", ["calibrate", "validate"])
+def test_help(command, capsys):
+    from sim.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main([command, "-h"])
+    assert exc.value.code == 0 and f"usage: run.py {command}" in capsys.readouterr().out
+
+
+def test_calibration_manifest_has_the_common_schema(tmp_path):
+    from sim.calibration.cli import _manifest, fingerprint, spec_of
+    from sim.report.manifest import COMMON_KEYS
+
+    spec = load_spec(SHIPPED / "double11_2019.toml")
+    _manifest(tmp_path, spec, {"started": "now", "argv": ["calibrate", "double11_2019"], "workers": 2, "cluster": None},
+              status="finished", wall=1.0)
+    saved, manifest = spec_of(tmp_path)
+    assert set(COMMON_KEYS) <= set(manifest) and manifest["kind"] == "calibration"
+    # --resume without SPEC uses the saved spec: it must be the same calibration
+    assert fingerprint(saved) == fingerprint(spec) == manifest["calibration"]["fingerprint"]
+    assert "pyabc" in manifest["packages"]
