@@ -107,6 +107,7 @@ def test_example_script_uses_the_public_api():
     assert any(isinstance(n, ast.Import) and any(a.name == "sim" for a in n.names) for n in ast.walk(tree))
 
 
+@pytest.mark.slow  # a whole example study in a subprocess
 def test_example_script_runs_end_to_end(tmp_path):
     import subprocess
     import sys
