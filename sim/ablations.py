@@ -45,7 +45,8 @@ def _satisfaction_gap(runs: Summaries, off: tuple[str, ...]) -> np.ndarray:
 
 
 ABLATIONS = (
-    Ablation("consumers defer purchases before the festival", ("anticipation",), ("offline_integration",),
+    # Not offline integration: integrated venues honour festival prices, so their shoppers wait too.
+    Ablation("consumers defer purchases before the festival", ("anticipation",), ("delay_experience",),
              _plain("pre_festival_deferral"), "pre_festival_deferral (single day)"),
     Ablation("a burst of orders at the opening", ("presale",), ("offline_integration",),
              _against_none("first_hour_share"), "first_hour_share minus none's (single day)"),

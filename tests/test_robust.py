@@ -25,7 +25,7 @@ from sim.report.manifest import COMMON_KEYS
 from sim.sweeps import run_sweep
 
 # `none` reuses its arm's baseline run, so a replication costs two simulations, not three
-STUDY = ["formats", "--arms", "single_day,none", "--reps", "3", "--workers", "2", "--no-progress", *TINY]
+STUDY = ["formats", "--arms", "single_day,none", "--reps", "6", "--workers", "2", "--no-progress", *TINY]
 SWEEP_FILE = ('name = "t"\nreplications = 1\ncounterfactual = false\noutcomes = ["gmv_festival"]\n'
               '[base]\n"consumers.n" = 300\n[vary."festival.discount"]\nrange = [0.1, 0.5]\nsteps = 3\n')
 
