@@ -59,7 +59,7 @@ def test_sigint_at_random_moments_exits_130_keeps_results_and_resumes_identicall
     rng = random.Random(20261111)
     sweep_file = _sweep_spec(tmp_path)
     commands = [STUDY, ["sweep", str(sweep_file), "--workers", "2", "--chunk-size", "1", "--no-progress"], STUDY]
-    tries, kept = len(commands), []
+    tries, kept, seen = len(commands), [], []
     for k, command in enumerate(commands):
         tmp = tmp_path / f"tmp{k}"
         tmp.mkdir()
@@ -80,6 +80,7 @@ def test_sigint_at_random_moments_exits_130_keeps_results_and_resumes_identicall
             os.killpg(proc.pid, signal.SIGKILL)
             pytest.fail(f"try {k}: still running 30 s after SIGINT (hang)")
         err = proc.stderr.read()
+        seen.append((k, rc, err[-160:]))
         if rc == 0:  # the study finished before the signal: nothing to check about interrupts
             continue
         assert rc == 130, (k, rc, err)
@@ -94,7 +95,7 @@ def test_sigint_at_random_moments_exits_130_keeps_results_and_resumes_identicall
         assert not (out / ".lock").exists()
         if "finish the job with: " in err and command is STUDY:
             kept.append((len(list((out / "chunks").glob("runs-*.parquet"))), out, err))
-    assert kept, "no try was interrupted after its folder existed"
+    assert kept, f"no try was interrupted after its folder existed: {seen}"
     n_kept, out, err = max(kept, key=lambda item: item[0])
     assert n_kept >= 1
     command = shlex.split(err.split("finish the job with: ", 1)[1].strip())
