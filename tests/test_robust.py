@@ -48,8 +48,11 @@ def _session_processes(sid: int) -> list[int]:
 
 def _start(args: list[str], tmp: Path, cwd: Path) -> subprocess.Popen:
     env = {**os.environ, "TMPDIR": str(tmp)}  # multiprocessing's pymp-* folders land here, where we can see them
+    # A shell's background job (nohup ... &) ignores SIGINT, and children inherit that: give the
+    # command the default disposition a user's terminal gives it.
     return subprocess.Popen([sys.executable, str(ROOT / "run.py"), *args], cwd=cwd, env=env, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 @pytest.mark.slow  # many interrupted runs
