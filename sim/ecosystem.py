@@ -104,7 +104,7 @@ class Ecosystem:
             "small_brand_share": summary["small_brand_share"],
             "big_share": 1.0 - summary["low_quality_share"] - summary["small_brand_share"],
             "low_quality_seller_share": summary["low_quality_share"],  # by archetype, as runs.csv's low_quality_share
-            "hhi": summary["hhi_final"], "brands_active": float((book.active & (book.owner == np.arange(book.n))).sum()),
+            "hhi": summary["hhi_final"], "brands_active": float(self._own_businesses().sum()),
             "brands_entered": float(self.changes["entered"]), "brands_exited": float(self.changes["exited"]),
             "small_entered": float(self.changes["small_entered"]), "small_entry_rate": float(self.changes["small_rate"]),
             "acquisitions": float(self.changes["acquisitions"]),
@@ -175,11 +175,14 @@ class Ecosystem:
         days = m.calendar.season_hours / 24.0
         return m.params.platform.merchant_rule_cost * m.params.platform.rule_factor * days / 365.0 / m.weight
 
+    def _own_businesses(self) -> np.ndarray:
+        """Active brands that are their own business (not a product of, or bought by, another)."""
+        book = self.model.brand_book
+        return book.active & (book.owner == np.arange(book.n))
+
     def _rule_cost(self) -> np.ndarray:
         """The merchant rule cost of each brand that is its own business (products share their maker's)."""
-        m, book = self.model, self.model.brand_book
-        cost = self.rule_cost()
-        return np.where(book.active & (book.owner == np.arange(book.n)), cost, 0.0)
+        return np.where(self._own_businesses(), self.rule_cost(), 0.0)
 
     def _exits(self, net: np.ndarray) -> None:
         """Brands with a loss for ``brands.exit_after_years`` years in a row leave, with their products."""
@@ -210,7 +213,7 @@ class Ecosystem:
         now = np.bincount(book.owner, revenue, minlength=book.n)  # a group's revenue includes what it owns
         before = np.bincount(book.owner, previous, minlength=book.n)
         growth = np.where(before > 0, now / np.maximum(before, 1e-12) - 1.0, -np.inf)
-        independent = book.active & (book.owner == np.arange(book.n))
+        independent = self._own_businesses()
         for group in np.flatnonzero(independent & (book.archetype == BIG)):
             targets = np.flatnonzero(independent & (book.archetype == SMALL) & (growth > growth[group]))
             if not targets.size or self.rng.random() >= bp.acquisition_rate:
@@ -227,8 +230,8 @@ class Ecosystem:
     def _entries(self, profit: np.ndarray) -> None:
         """New brands, mostly small: per category and archetype a Poisson number whose mean rises with
         the profit an entrant can expect (an incumbent's, scaled to its size, less the rule cost)."""
-        m, book, bp = self.model, self.model.brand_book, self.model.params.brands
-        own = book.active & (book.owner == np.arange(book.n))
+        book, bp = self.model.brand_book, self.model.params.brands
+        own = self._own_businesses()
         scale = max(float(np.abs(profit[own]).mean()), 1e-9)
         cost = self.rule_cost()
         plan: list[tuple[int, int]] = []
