@@ -16,6 +16,7 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from sim.calendar import festival_windows
 from sim.metrics import ARCHETYPES, RUN_METRICS, VENUE_TYPES
@@ -24,6 +25,11 @@ from sim.params import build_params
 ROOT = Path(__file__).resolve().parents[1]
 # Small enough that a run takes well under a second, big enough to exercise everything.
 TINY = ["--set", "consumers.n=1500", "--set", "season.start=2026-10-25", "--set", "season.end=2026-11-20"]
+
+
+def lower_bound(x: np.ndarray) -> float:
+    """One-sided 95% lower confidence bound of the mean over replications."""
+    return x.mean() - stats.t.ppf(0.95, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))
 
 
 def format_windows(fmt: str, start: dt.date = dt.date(2026, 10, 15)) -> list:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
 
+from conftest import lower_bound
 from sim.ecosystem import YEARLY_METRICS
 from sim.runs import YEARLY_KEY, run_model
 
@@ -45,11 +45,6 @@ def yearly(summary: dict[str, float]) -> pd.DataFrame:
 def years() -> dict[str, list[pd.DataFrame]]:
     return {arm: [yearly(run_model({**SEASON, "season.years": YEARS, **o}, seed=s, counterfactual=False).summary)
                   for s in (MAIN_SEEDS if arm in ("gmv", "qf") else SEEDS)] for arm, o in ARMS.items()}
-
-
-def lower_bound(x: np.ndarray) -> float:
-    """One-sided 95% lower confidence bound of the mean."""
-    return x.mean() - stats.t.ppf(0.95, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))
 
 
 def change(runs: list[pd.DataFrame], name: str, n: int | None = None) -> np.ndarray:

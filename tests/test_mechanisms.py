@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy import stats
 
+from conftest import lower_bound
 from sim.ablations import ABLATIONS, effects, metric, summaries_source
 
 pytestmark = pytest.mark.slow  # about 2 minutes of ablation runs: CI's second pass (`-m slow`)
@@ -30,11 +30,6 @@ def runs():
 @pytest.fixture(scope="module")
 def offline_runs():
     return summaries_source(OFFLINE_SEASON, range(8))
-
-
-def lower_bound(x: np.ndarray) -> float:
-    """One-sided 95% lower confidence bound of the mean."""
-    return x.mean() - stats.t.ppf(0.95, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))
 
 
 # Known gaps, kept visible (strict: a pass must be noticed); measured values in docs/ablations.md.

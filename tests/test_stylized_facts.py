@@ -8,9 +8,8 @@ import datetime as dt
 
 import numpy as np
 import pytest
-from scipy import stats
 
-from conftest import format_windows
+from conftest import format_windows, lower_bound
 from sim.runs import run_model
 
 N = 4000
@@ -43,8 +42,7 @@ def metric(results, name):
 
 def positive_with_confidence(x):
     """The one-sided 95% lower bound of the mean is above zero."""
-    lower = x.mean() - stats.t.ppf(0.95, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))
-    return lower > 0
+    return lower_bound(x) > 0
 
 
 @pytest.mark.parametrize("fmt", ["single_day", "two_waves"])
