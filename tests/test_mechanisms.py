@@ -13,6 +13,7 @@ import pytest
 
 from conftest import lower_bound
 from sim.ablations import ABLATIONS, effects, metric, summaries_source
+from sim.long_run import settling
 
 pytestmark = pytest.mark.slow  # about 2 minutes of ablation runs: CI's second pass (`-m slow`)
 
@@ -66,3 +67,20 @@ def test_the_opening_cohort_waits_and_its_wait_is_reported(runs):
 
 def test_offline_venues_gain_on_the_festival_day(offline_runs):
     assert (metric(offline_runs("single_day", ()), "offline_festival_day_lift") > 0).all()
+
+
+@pytest.fixture(scope="module")
+def long_runs():
+    """Paired runs to Jan 31, read at Dec 31 and Jan 31 (sim.long_run)."""
+    return {fmt: [settling({"consumers.n": 8000, "festival.format": fmt}, seed, ("2026-12-31", "2027-01-31"))
+                  for seed in range(6)] for fmt in ("single_day", "two_waves", "continuous")}
+
+
+@pytest.mark.parametrize("fmt", ["single_day", "two_waves", "continuous"])
+def test_the_festivals_gain_settles_and_does_not_turn_into_a_loss(long_runs, fmt):
+    """Fact 8: extra consumption on deals keeps most of the bump, so where the season ends does not
+    decide the format's gain: January keeps at least 80% of the gain counted to Dec 31. (With
+    ``consumers.expansion = 0`` every format ends January with a loss and this fails.)"""
+    dec, jan = (np.array([r["gmv_incremental"][i] for r in long_runs[fmt]]) for i in (0, 1))
+    assert lower_bound(jan) > 0, f"the festival destroys demand by Jan 31: {jan.mean():.1f} bn"
+    assert lower_bound(jan - 0.8 * dec) > 0, f"gain {dec.mean():.1f} bn at Dec 31 shrinks to {jan.mean():.1f} bn at Jan 31"
