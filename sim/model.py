@@ -64,6 +64,7 @@ class Double11Model(mesa.Model):
         self.rival = RivalPlatform(self, rival)
         self._popup_hours = self._popup_period()
         self._offline_tables()
+        self._price_key = self._venue_key = self._exposure_seen = None  # offer tables, rebuilt when these change
         self.recorder = Recorder(self)
 
     # --- construction -----------------------------------------------------------------
@@ -141,47 +142,41 @@ class Double11Model(mesa.Model):
 
     # --- the step -------------------------------------------------------------------------
     def offer(self) -> Offer:
-        """Prices, assortments and session rates the consumers face this hour."""
+        """Prices, assortments and session rates the consumers face this hour.
+
+        Prices, shelves and venue traffic change only at midnight (brands' reviews), when a window
+        or pre-sale opens or closes, or when venues open or close: those tables are rebuilt then
+        and reused in between; only stock availability and the hour's rates are new every hour."""
         cal, fp, h = self.calendar, self.params.festival, self.hour
-        book, cp, vp = self.brand_book, self.params.consumers, self.params.venues
-        mech = self.params.mechanisms
-        festival = cal.discount[h] * book.participation
-        discount = np.empty((len(self.venues) + 2, book.n))
-        discount[0] = np.maximum(book.discount, festival) + self.platform.subsidy_rate
-        for v, venue in enumerate(self.venues, start=1):  # integrated venues honour festival prices
-            discount[v] = np.maximum(book.discount, venue.integration * festival)
-        presale = cal.presale_discount(h, fp.discount) * book.participation  # the promised window's price
-        discount[-1] = np.maximum(book.discount, presale) + self.platform.presale_subsidy_rate
-        discount = np.minimum(discount, self.params.platform.max_total_discount)
-        price = book.list_price * (1 - discount)
-        price_index = price / self._category_price[book.category]
-
-        online_cum = _cumulative_by_category(self.platform.exposure[None, :], self.cat_brands)[0]
-        self._cum_weights[0] = self._cum_weights[-1] = online_cum
-
+        cp, mech = self.params.consumers, self.params.mechanisms
+        new_day = self.hour_of_day == 0
         in_window = cal.window[h] >= 0
         open_now = np.array([v.is_open for v in self.venues])
-        # Festival traffic reaches offline venues in proportion to their integration.
-        festival_traffic = 1.0 + (vp.festival_offline_pull * self._venue_integration if in_window else 0.0)
-        pull = self._venue_pull * (open_now * festival_traffic)[:, None]
-        venue_cum = self._per_tier_cumulative(pull)
-        pickup_cum = self._per_tier_cumulative(pull * (self._venue_integration > 0)[:, None])
+        price_key = (float(cal.discount[h]), cal.presale_discount(h, fp.discount), self.platform.subsidy_rate)
+        if new_day or price_key != self._price_key:
+            self._prices = self._price_tables(*price_key)
+            self._price_key = price_key
+        if new_day or self.platform.exposure is not self._exposure_seen:
+            online_cum = _cumulative_by_category(self.platform.exposure[None, :], self.cat_brands)[0]
+            self._cum_weights[0] = self._cum_weights[-1] = online_cum
+            self._cum_weights_f32 = self._cum_weights.reshape(-1, self.cat_brands.shape[1]).astype(np.float32)
+            self._exposure_seen = self.platform.exposure
+        venue_key = (bool(in_window), open_now.tobytes())
+        if new_day or venue_key != self._venue_key:
+            self._venue_tables = self._venue_traffic(open_now, in_window)
+            self._venue_key = venue_key
+        venue_cum, pickup_cum, offline_boost = self._venue_tables
 
         base = cp.sessions_per_week / HOURS_PER_WEEK * cal.diurnal[h]
-        offline_boost = float(np.average(festival_traffic, weights=open_now)) if open_now.any() and in_window else 1.0
         to_open, to_close = cal.hours_to_open[h], cal.hours_to_close[h]
         horizon = cp.anticipation_days * 24
         waiting = mech.anticipation and (not in_window) and 0 < to_open <= horizon
         closing = np.exp(-to_close / cp.urgency_hours) if (mech.deadline_urgency and in_window) else 0.0
-        f32 = np.float32
         tables = OfferTables(
-            price=price.astype(f32), discount=discount.astype(f32), log_price_index=np.log(price_index).astype(f32),
-            available=self.carried & (book.inventory >= 1),
-            appeal=(cp.service_weight * book.service + cp.rating_weight * (book.rating - 0.5)).astype(f32),
-            quality=book.quality.astype(f32),
-            cum_weights=self._cum_weights.reshape(-1, self.cat_brands.shape[1]).astype(f32), cat_brands=self.cat_brands,
+            **self._prices, available=self.carried & (self.brand_book.inventory >= 1),
+            cum_weights=self._cum_weights_f32, cat_brands=self.cat_brands,
             venue_cum=venue_cum, venue_capacity=np.array([v.capacity for v in self.venues]),
-            overflow_online=vp.turned_away_online * self._venue_integration,
+            overflow_online=self.params.venues.turned_away_online * self._venue_integration,
             venue_integration=self._venue_integration.astype(np.float64), pickup_cum=pickup_cum,
             storable=self.consumers.storable, category_price=self._category_price,
         )
@@ -196,6 +191,36 @@ class Double11Model(mesa.Model):
             urgency=cp.urgency_strength * closing,
             urgency_activity=cp.urgency_activity * closing,
         )
+
+    def _price_tables(self, window_discount: float, presale_discount: float, subsidy: float) -> dict[str, np.ndarray]:
+        """Each brand's discount and price per channel (online, each venue, pre-sale), and its appeal."""
+        book, cp, f32 = self.brand_book, self.params.consumers, np.float32
+        festival = window_discount * book.participation
+        discount = np.empty((len(self.venues) + 2, book.n))
+        discount[0] = np.maximum(book.discount, festival) + subsidy
+        for v, venue in enumerate(self.venues, start=1):  # integrated venues honour festival prices
+            discount[v] = np.maximum(book.discount, venue.integration * festival)
+        presale = presale_discount * book.participation  # the promised window's price
+        discount[-1] = np.maximum(book.discount, presale) + self.platform.presale_subsidy_rate
+        discount = np.minimum(discount, self.params.platform.max_total_discount)
+        price = book.list_price * (1 - discount)
+        price_index = price / self._category_price[book.category]
+        return dict(
+            price=price.astype(f32), discount=discount.astype(f32), log_price_index=np.log(price_index).astype(f32),
+            appeal=(cp.service_weight * book.service + cp.rating_weight * (book.rating - 0.5)).astype(f32),
+            quality=book.quality.astype(f32),
+        )
+
+    def _venue_traffic(self, open_now: np.ndarray, in_window: bool) -> tuple[np.ndarray, np.ndarray, float]:
+        """Which venues a tier's offline session goes to (and pick-ups), and the festival's offline boost."""
+        vp = self.params.venues
+        # Festival traffic reaches offline venues in proportion to their integration.
+        festival_traffic = 1.0 + (vp.festival_offline_pull * self._venue_integration if in_window else 0.0)
+        pull = self._venue_pull * (open_now * festival_traffic)[:, None]
+        venue_cum = self._per_tier_cumulative(pull)
+        pickup_cum = self._per_tier_cumulative(pull * (self._venue_integration > 0)[:, None])
+        offline_boost = float(np.average(festival_traffic, weights=open_now)) if open_now.any() and in_window else 1.0
+        return venue_cum, pickup_cum, offline_boost
 
     def _per_tier_cumulative(self, weights: np.ndarray) -> np.ndarray:
         """(venues, categories) weights -> (tiers, categories, venues) cumulative weights of each

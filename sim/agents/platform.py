@@ -126,7 +126,12 @@ class Platform(mesa.Agent):
         return weights
 
     def step(self) -> None:
-        book = self.model.brand_book
-        self.exposure = normalise_within(self.allocation_weights(), book.category, self.model.n_categories)
+        model = self.model
+        # What the ranking reads (GMV, ads, ratings, service, who is active) changes only when the
+        # brands review their day, at midnight after this step: exposure is recomputed in the first
+        # two hours of a day (and hourly while launch slots, which end on any hour, are open).
+        if model.hour_of_day <= 1 or model.ecosystem.launching() is not None:
+            book = model.brand_book
+            self.exposure = normalise_within(self.allocation_weights(), book.category, model.n_categories)
         in_window = self.model.calendar.window[self.model.hour] >= 0
         self.subsidy_rate = self.settings.subsidy_rate if ("subsidy" in self.policies and in_window) else 0.0
