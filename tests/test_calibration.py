@@ -69,10 +69,12 @@ def test_shipped_spec_is_valid_with_6_to_12_free_parameters_and_sourced_targets(
     (("high = 12.0", "high = 1.0"), "priors.festival.pull: low must be below high"),
     (('statistic = "day_gmv_bn"', 'statistic = "nope"'), "targets[0].statistic: Input should be 'day_gmv_bn'"),
     (('[priors."festival.pull"]', '[priors."festival.pulll"]'), "festival.pulll: unknown parameter"),
-    (("population_size = 80", "population_size = 0"), "method.population_size"),
+    (("population_size = 100", "population_size = 0"), "method.population_size"),
 ])
 def test_bad_spec_is_one_line_naming_the_field(tmp_path, edit, needle):
-    text = (SHIPPED / "double11_2019.toml").read_text().replace(*edit)
+    shipped = (SHIPPED / "double11_2019.toml").read_text()
+    assert edit[0] in shipped, f"the shipped spec no longer has {edit[0]!r}: update this test's edit"
+    text = shipped.replace(*edit)
     path = tmp_path / "bad.toml"
     path.write_text(text)
     with pytest.raises(CalibrationError, match=None) as err:
