@@ -44,17 +44,18 @@ def test_a_window_partly_outside_the_season_is_refused_not_clipped():
 
 
 def test_calendar_arrays_follow_the_format():
-    cal = build_calendar(build_params({"festival.format": "single_day", "season.warmup_days": 0}))
+    params = build_params({"festival.format": "single_day", "season.warmup_days": 0})
+    cal, discount = build_calendar(params), params.festival.discount
     assert cal.n_hours == 78 * 24 and cal.season_hours == cal.n_hours  # Oct 15 .. Dec 31
     open_ = hour_of(dt.date(2026, 11, 11))
     assert (cal.window == 0).sum() == 24 and cal.window[open_] == 0
-    assert cal.discount[open_] == pytest.approx(0.3)
+    assert cal.discount[open_] == pytest.approx(discount)
     assert cal.festival_period == (open_, open_ + 24)
     # the opening burst; deadline urgency is the consumers' (not a calendar spike)
     fa = cal.festival_activity[open_ : open_ + 24]
     assert fa[0] > fa[12] and fa[-1] == fa[12] and fa.min() >= 2.5
     assert cal.hours_to_close[open_ + 23] == 0 and cal.hours_to_close[open_] == 23 and np.isinf(cal.hours_to_close[open_ - 1])
-    assert cal.upcoming_discount[open_ - 5] == pytest.approx(0.3) and cal.upcoming_discount[open_ + 30] == 0
+    assert cal.upcoming_discount[open_ - 5] == pytest.approx(discount) and cal.upcoming_discount[open_ + 30] == 0
     assert (cal.deposit_for == 0).sum() == open_ - hour_of(dt.date(2026, 10, 21))
     assert cal.hours_to_open[open_ - 5] == 5 and np.isinf(cal.hours_to_open[open_ + 30])
     assert cal.weekday[0] == START.weekday()

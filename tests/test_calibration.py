@@ -113,6 +113,14 @@ def test_posterior_draw_r_is_shared_by_every_arm_of_replication_r(tmp_path):
     assert scenario.fingerprint() != load_scenario("double11").with_options(replications=3).fingerprint()
 
 
+def test_effective_sample_size_counts_the_particles_that_carry_the_weight():
+    from sim.calibration.validate import effective_sample_size
+
+    assert effective_sample_size(np.ones(100)) == pytest.approx(100)
+    assert effective_sample_size(np.r_[1.0, np.zeros(99)]) == pytest.approx(1)
+    assert effective_sample_size(np.r_[np.ones(10), np.zeros(90)]) == pytest.approx(10)
+
+
 def test_parameter_recovery(tmp_path):
     pytest.importorskip("pyabc")
     from sim.calibration.abc import run_abc

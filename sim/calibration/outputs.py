@@ -18,7 +18,7 @@ from ..report.render import Block, to_html, to_markdown
 from .abc import Generation
 from .paramset import write_param_set
 from .spec import Spec, typed_values
-from .validate import CURVE, LEVEL, WEIGHT, parameter_columns, posterior_median, weighted_quantile
+from .validate import CURVE, LEVEL, WEIGHT, effective_sample_size, parameter_columns, posterior_median, weighted_quantile
 
 FIGURES = {
     "posterior_marginals.png": "Posterior marginals (weighted histogram; x-axis spans the prior; line: median)",
@@ -168,6 +168,11 @@ def report(spec: Spec, manifest: dict[str, Any], posterior: pd.DataFrame, fit: p
                              f"Final threshold {gens[-1].epsilon:.2f} (distance in target sds)." if gens else ""))
     blocks.append(Block("p", f"Command: `{manifest.get('command', '')}`"))
     blocks.append(Block("h2", "Posterior"))
+    ess = effective_sample_size(w)
+    blocks.append(Block("p", f"Effective sample size of the last generation: {ess:.1f} of {w.size} particles"
+                             + (" - a few particles carry most of the weight, so the weighted median and intervals "
+                                "rest on them: run more generations or a larger population before trusting them."
+                                if ess < 0.25 * w.size else ".")))
     rows = []
     for c in parameter_columns(posterior):
         v = posterior[c].to_numpy(dtype=float)

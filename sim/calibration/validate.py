@@ -59,6 +59,12 @@ def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> floa
     return float(np.interp(q, cum, v))
 
 
+def effective_sample_size(weights: np.ndarray) -> float:
+    """Kish's effective number of particles: n for equal weights, 1 when one particle has them all."""
+    w = np.asarray(weights, dtype=float) / np.sum(weights)
+    return 1.0 / float(np.sum(w**2))
+
+
 def posterior_median(posterior: pd.DataFrame) -> dict[str, float]:
     w = posterior[WEIGHT].to_numpy(dtype=float)
     return {c: weighted_quantile(posterior[c].to_numpy(dtype=float), w, 0.5) for c in parameter_columns(posterior)}
