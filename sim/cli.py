@@ -256,10 +256,10 @@ def decide_all(scenario: Any, result: Any) -> tuple[list[Any], list[str]]:
 
 def _mechanisms(option: str | None) -> tuple[str, ...]:
     """--explain's mechanisms: none without the option, all with it bare, else the named ones (checked)."""
-    from .explain import MECHANISMS
-
     if option is None:
         return ()
+    from .explain import MECHANISMS
+
     if option == "all":
         return MECHANISMS
     names = tuple(m.strip().removeprefix("mechanisms.") for m in option.split(",") if m.strip())
@@ -296,16 +296,16 @@ def _explain(scenario: Any, result: Any, decisions: list[Any], mechanisms: tuple
 
 
 def cmd_once(argv: Sequence[str]) -> int:
-    from .execute import Task, execute
-    from .report import hourly_table, runs_table, summary_text, write_manifest, write_tables
-    from .report.tables import yearly_table
-    from .report.manifest import common_fields, now
-
     args = once_parser().parse_args(argv)
     overrides = parse_set(args.sets)
     params = build_params({**_preset(args.params), **overrides})
     seed = DEFAULT_SEED if args.seed is None else args.seed
     out = check_out_dir(args.out or default_out("once"))
+    from .execute import Task, execute  # heavy imports only once the input is good
+    from .report import hourly_table, runs_table, summary_text, write_manifest, write_tables
+    from .report.manifest import common_fields, now
+    from .report.tables import yearly_table
+
     started = now()
     t0 = time.perf_counter()
     task = Task(index=0, params=params, seed=seed, counterfactual=False, labels={"arm": "once", "replication": 0})
