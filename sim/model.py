@@ -131,8 +131,8 @@ class Double11Model(mesa.Model):
         Brands know what a festival sells from past ones: a one-day window about
         ``festival_stock_days`` ordinary days of extra demand, a window of L days sqrt(L) times that
         (longer windows sell more in all, less per day; measured in this model: 6.3, 14 and 21 days
-        for the single day, the two waves of 3 days and 1, and the 11-day window). A flat multiple per window hour overstocked long windows,
-        and the clearance after them outlasted any season."""
+        for the single day, the two waves of 3 days and 1, and the 11-day window). A flat multiple
+        per window hour overstocked long windows, and the clearance after them outlasted any season."""
         start, end = day * 24, (day + horizon_days) * 24
         extra = 0.0  # ordinary days of extra demand inside the horizon
         for w in self.calendar.windows:
