@@ -23,9 +23,7 @@ def settling(overrides: dict[str, Any], seed: int, season_ends: Sequence[str]) -
     gain = gmv - none
     calendar = build_calendar(params)
     hours = hourly["hour"].to_numpy() + calendar.season_start
-    in_window = np.zeros(hours.size, dtype=bool)
-    for w in calendar.windows:
-        in_window |= (hours >= w.start) & (hours < w.end)
+    in_window = calendar.window[hours] >= 0
     after = hours >= max(w.end for w in calendar.windows)
     ends = [int(np.searchsorted(hourly["time"].to_numpy(), np.datetime64(end) + np.timedelta64(1, "D")))
             for end in season_ends]

@@ -128,6 +128,9 @@ def test_a_rival_takes_purchases_this_platform_misses_and_only_when_it_exists():
     base = {**SEASON, "platform.policy": "gmv_rank"}
     none, rival, off = ([run_model({**base, **o}, seed=s, counterfactual=False).summary for s in range(4)]
                         for o in ({}, {"rival.pull": 0.5}, {"rival.pull": 0.5, "mechanisms.rival": False}))
-    total = lambda runs, key: sum(r[key] for r in runs)  # noqa: E731 - over paired seeds: one seed's reshuffle of exposure can outweigh the rival
+
+    def total(runs, key):  # over paired seeds: one seed's reshuffle of exposure can outweigh the rival
+        return sum(r[key] for r in runs)
+
     assert total(none, "rival_share") == 0 and total(off, "rival_share") == 0 and total(none, "gmv_total") == total(off, "gmv_total")
     assert all(r["rival_share"] > 0 for r in rival) and total(rival, "gmv_total") < total(none, "gmv_total")
