@@ -59,6 +59,20 @@ def festival_windows(fest: Festival, year: int, first_day: dt.date) -> list[Wind
     return windows
 
 
+def window_activity(fest: Festival, hours: int) -> np.ndarray:
+    """Activity multiplier for each hour of a window ``hours`` long.
+
+    Attention is finite: a longer window is less busy per hour (one day keeps ``pull``), so its
+    extra sessions grow as L**(1 - exponent) rather than L. The opening rush fades over
+    ``rush_hours``: on Nov 11 the small hours after midnight sell as much as a daytime hour.
+    """
+    days = hours / 24
+    level = 1.0 + (fest.pull - 1.0) * days ** -fest.attention_exponent
+    since_open = np.arange(hours)
+    fade = np.exp(-since_open / fest.rush_hours) if fest.rush_hours > 0 else (since_open == 0).astype(float)
+    return level * (1.0 + (fest.opening_burst - 1.0) * fade)
+
+
 def accounting_period(fest: Festival, windows: list[Window], year: int, first_day: dt.date,
                       n_hours: int) -> tuple[int, int]:
     """[start, end) hours over which festival GMV is counted: ``festival.accounting`` if set, else the first
@@ -140,8 +154,7 @@ def build_calendar(params: Params) -> Calendar:
         window[span] = k
         discount[span] = w.discount
         hours_to_close[span] = w.end - hours[span] - 1  # 0 in the last hour
-        activity[span] = fest.pull
-        activity[w.start] *= fest.opening_burst
+        activity[span] = window_activity(fest, w.end - w.start)
         if w.has_presale and params.mechanisms.presale:
             deposit_for[w.deposit_start : w.start] = k
         nearer = (hours < w.start) & (w.start - hours < hours_to_open)

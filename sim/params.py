@@ -253,8 +253,13 @@ class Festival(_Section):
     accounting: tuple[Moment, ...] = _f(
         (), "[start, end]", "festival period for GMV accounting (end inclusive); [] = first opening to last close")
     discount: float = _f(0.3, "fraction", "festival discount depth off list price (windows without their own)", ge=0, lt=1)
-    pull: float = _f(3.0, "multiplier", "activity multiplier inside a festival window", ge=1)
+    pull: float = _f(3.0, "multiplier", "activity multiplier inside a one-day festival window", ge=1)
+    attention_exponent: float = _f(
+        0.5, "exponent", "finite attention: a window of L days gets 1 + (pull - 1) / L**exponent per hour "
+        "(0: every window as busy as one day; 1: a fixed budget of extra sessions)", ge=0, le=1)
     opening_burst: float = _f(5.0, "multiplier", "extra activity in a window's first hour (midnight rush)", ge=1)
+    rush_hours: float = _f(
+        0.0, "hours", "time constant over which the opening rush fades (0: first hour only)", ge=0, le=24)
     presale_reach: float = _f(0.08, "fraction", "share of sessions during a deposit period that see pre-sale offers", ge=0, le=1)
     deposit_share: float = _f(0.1, "fraction", "deposit paid at pre-order, as a share of the price", gt=0, le=1)
     balance_default: float = _f(0.05, "probability", "chance a pre-order's balance is never paid", ge=0, le=1)
