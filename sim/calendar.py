@@ -7,6 +7,7 @@ one array per hour, so the model's hot loop only indexes arrays.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,14 +60,19 @@ def festival_windows(fest: Festival, year: int, first_day: dt.date) -> list[Wind
     return windows
 
 
-def window_activity(fest: Festival, hours: int) -> np.ndarray:
-    """Activity multiplier for each hour of a window ``hours`` long.
+def festival_days(windows: Sequence[Window]) -> float:
+    """Days of all the festival's windows together."""
+    return sum(w.end - w.start for w in windows) / 24
 
-    Attention is finite: a longer window is less busy per hour (one day keeps ``pull``), so its
-    extra sessions grow as L**(1 - exponent) rather than L. The opening rush fades over
-    ``rush_hours``: on Nov 11 the small hours after midnight sell as much as a daytime hour.
+
+def window_activity(fest: Festival, hours: int, days: float) -> np.ndarray:
+    """Activity multiplier for each hour of a window ``hours`` long, in a festival of ``days`` window days.
+
+    Attention is finite: the longer a festival's windows are in all, the less busy each of their
+    hours (a one-day festival keeps ``pull``), so its extra sessions grow as D**(1 - exponent)
+    rather than D. The opening rush fades over ``rush_hours``: on Nov 11 the small hours after
+    midnight sell as much as a daytime hour.
     """
-    days = hours / 24
     level = 1.0 + (fest.pull - 1.0) * days ** -fest.attention_exponent
     since_open = np.arange(hours)
     fade = np.exp(-since_open / fest.rush_hours) if fest.rush_hours > 0 else (since_open == 0).astype(float)
@@ -154,7 +160,7 @@ def build_calendar(params: Params) -> Calendar:
         window[span] = k
         discount[span] = w.discount
         hours_to_close[span] = w.end - hours[span] - 1  # 0 in the last hour
-        activity[span] = window_activity(fest, w.end - w.start)
+        activity[span] = window_activity(fest, w.end - w.start, festival_days(windows))
         if w.has_presale and params.mechanisms.presale:
             deposit_for[w.deposit_start : w.start] = k
         nearer = (hours < w.start) & (w.start - hours < hours_to_open)

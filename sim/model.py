@@ -20,7 +20,7 @@ from .agents.consumers import HOURS_PER_WEEK, ConsumerPopulation, Offer, tier_on
 from .agents.platform import Platform
 from .agents.rival import RivalPlatform
 from .agents.venues import OnlineVenue, Venue
-from .calendar import DIURNAL, build_calendar
+from .calendar import DIURNAL, build_calendar, festival_days
 from .catalog import CATEGORIES, OFFLINE_VENUES, TIERS, category_array
 from .ecosystem import Ecosystem
 from .fulfilment import Fulfilment
@@ -128,19 +128,19 @@ class Double11Model(mesa.Model):
     def festival_uplift(self, day: int, horizon_days: float) -> float:
         """Demand multiplier brands plan for over the next ``horizon_days``.
 
-        Brands know what a festival sells from past ones: a one-day window about
-        ``festival_stock_days`` ordinary days of extra demand, a window of L days L**(1 - a) times that,
-        with a the festival's attention exponent (longer windows sell more in all, less per day;
-        measured in this model at a = 0.5: 6.3, 14 and 21 days for the single day, the two waves of
-        3 days and 1, and the 11-day window). A flat multiple per window hour overstocked long
-        windows, and the clearance after them outlasted any season."""
+        Brands know what a festival sells from past ones: a one-day festival about
+        ``festival_stock_days`` ordinary days of extra demand, one of D window days in all D**(1 - a)
+        times that (a: the festival's attention exponent; longer festivals sell more in all, less
+        per day), shared among its windows by length. A flat multiple per window hour overstocked
+        long windows, and the clearance after them outlasted any season."""
         start, end = day * 24, (day + horizon_days) * 24
-        growth = 1.0 - self.params.festival.attention_exponent
-        extra = 0.0  # ordinary days of extra demand inside the horizon
-        for w in self.calendar.windows:
-            overlap = max(0, min(end, w.end) - max(start, w.start))
-            extra += self.params.brands.festival_stock_days * ((w.end - w.start) / 24.0) ** growth * overlap / (w.end - w.start)
-        return 1.0 + extra / horizon_days
+        windows = self.calendar.windows
+        if not windows:
+            return 1.0
+        days = festival_days(windows)
+        per_hour = self.params.brands.festival_stock_days * days ** (1.0 - self.params.festival.attention_exponent) / (days * 24)
+        overlap = sum(max(0, min(end, w.end) - max(start, w.start)) for w in windows)
+        return 1.0 + per_hour * overlap / horizon_days
 
     # --- the step -------------------------------------------------------------------------
     def offer(self) -> Offer:

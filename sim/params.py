@@ -255,8 +255,8 @@ class Festival(_Section):
     discount: float = _f(0.3, "fraction", "festival discount depth off list price (windows without their own)", ge=0, lt=1)
     pull: float = _f(3.0, "multiplier", "activity multiplier inside a one-day festival window", ge=1)
     attention_exponent: float = _f(
-        0.5, "exponent", "finite attention: a window of L days gets 1 + (pull - 1) / L**exponent per hour "
-        "(0: every window as busy as one day; 1: a fixed budget of extra sessions)", ge=0, le=1)
+        0.5, "exponent", "finite attention: in a festival of D window days in all, each window hour gets 1 + (pull - 1) / D**exponent "
+        "(0: every day as busy as a one-day festival; 1: a fixed budget of extra sessions)", ge=0, le=1)
     opening_burst: float = _f(5.0, "multiplier", "extra activity in a window's first hour (midnight rush)", ge=1)
     rush_hours: float = _f(
         0.0, "hours", "time constant over which the opening rush fades (0: first hour only)", ge=0, le=24)

@@ -53,12 +53,35 @@ def test_calendar_arrays_follow_the_format():
     assert cal.festival_period == (open_, open_ + 24)
     # the opening burst; deadline urgency is the consumers' (not a calendar spike)
     fa = cal.festival_activity[open_ : open_ + 24]
-    assert fa[0] > fa[12] and fa[-1] == fa[12] and fa.min() >= 2.5
+    assert fa[0] > fa[12] and (np.diff(fa) <= 1e-12).all() and fa.min() >= params.festival.pull
     assert cal.hours_to_close[open_ + 23] == 0 and cal.hours_to_close[open_] == 23 and np.isinf(cal.hours_to_close[open_ - 1])
     assert cal.upcoming_discount[open_ - 5] == pytest.approx(discount) and cal.upcoming_discount[open_ + 30] == 0
     assert (cal.deposit_for == 0).sum() == open_ - hour_of(dt.date(2026, 10, 21))
     assert cal.hours_to_open[open_ - 5] == 5 and np.isinf(cal.hours_to_open[open_ + 30])
     assert cal.weekday[0] == START.weekday()
+
+
+@pytest.mark.parametrize("exponent", [0.0, 0.5, 1.0])
+def test_a_festivals_extra_sessions_grow_as_its_days_to_the_power_one_minus_the_attention_exponent(exponent):
+    extra = {}
+    for fmt in ("single_day", "two_waves", "continuous"):
+        params = build_params({"festival.format": fmt, "festival.pull": 9.0, "festival.opening_burst": 1.0,
+                               "festival.attention_exponent": exponent})
+        cal = build_calendar(params)
+        days = (cal.window >= 0).sum() / 24
+        extra[fmt] = (cal.festival_activity - 1.0).sum() / 24  # ordinary days of extra activity
+        assert extra[fmt] == pytest.approx(8.0 * days ** (1 - exponent))
+    assert extra["single_day"] == pytest.approx(8.0)  # a one-day festival keeps its pull whatever the exponent
+    if exponent == 1.0:  # a fixed budget: every format draws the same extra sessions
+        assert extra["continuous"] == pytest.approx(extra["two_waves"]) == pytest.approx(8.0)
+
+
+def test_the_opening_rush_fades_with_its_time_constant():
+    params = build_params({"festival.pull": 4.0, "festival.opening_burst": 6.0, "festival.rush_hours": 3.0})
+    cal = build_calendar(params)
+    open_ = hour_of(dt.date(2026, 11, 11)) + cal.season_start
+    rush = cal.festival_activity[open_ : open_ + 24] / 4.0 - 1.0
+    assert rush == pytest.approx(5.0 * np.exp(-np.arange(24) / 3.0))
 
 
 def test_warmup_shifts_hours_but_not_dates():

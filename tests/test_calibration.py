@@ -66,7 +66,7 @@ def test_shipped_spec_is_valid_with_6_to_12_free_parameters_and_sourced_targets(
 
 
 @pytest.mark.parametrize("edit, needle", [
-    (("high = 12.0", "high = 1.0"), "priors.festival.pull: low must be below high"),
+    (("high = 20.0", "high = 1.0"), "priors.festival.pull: low must be below high"),
     (('statistic = "day_gmv_bn"', 'statistic = "nope"'), "targets[0].statistic: Input should be 'day_gmv_bn'"),
     (('[priors."festival.pull"]', '[priors."festival.pulll"]'), "festival.pulll: unknown parameter"),
     (("population_size = 100", "population_size = 0"), "method.population_size"),
@@ -84,7 +84,7 @@ def test_bad_spec_is_one_line_naming_the_field(tmp_path, edit, needle):
 
 def test_bad_spec_on_the_command_line_is_exit_2_before_any_folder(tmp_path):
     path = tmp_path / "bad.toml"
-    path.write_text((SHIPPED / "double11_2019.toml").read_text().replace("high = 12.0", "high = 1.0"))
+    path.write_text((SHIPPED / "double11_2019.toml").read_text().replace("high = 20.0", "high = 1.0"))
     res = run_cli("calibrate", str(path), "--out", str(tmp_path / "out"))
     assert res.returncode == 2 and "priors.festival.pull: low must be below high" in res.stderr
     assert "Traceback" not in res.stderr and not (tmp_path / "out").exists()
@@ -168,3 +168,16 @@ def test_calibration_manifest_has_the_common_schema(tmp_path):
     # --resume without SPEC uses the saved spec: it must be the same calibration
     assert fingerprint(saved) == fingerprint(spec) == manifest["calibration"]["fingerprint"]
     assert "pyabc" in manifest["packages"]
+
+
+def test_nov1_11_statistics_read_the_period_tmall_counts_since_2020():
+    from sim.calibration import stats
+
+    time = pd.date_range("2020-10-30", "2020-11-13", freq="h", inclusive="left")
+    gmv = np.where((time >= "2020-11-01") & (time < "2020-11-12"), 2e9, 1e9)  # outside Nov 1-11: not counted
+    hourly = pd.DataFrame({"time": time, "gmv": gmv})
+    assert stats.nov1_11_gmv_bn(hourly) == pytest.approx(11 * 24 * 2.0)
+    # by Nov 11 00:30: ten days and half an hour of the eleven
+    assert stats.compute(hourly, "nov1_11_share_by", "00:30") == pytest.approx((240.5) / 264)
+    shipped = load_spec(SHIPPED / "double11_2020.toml")
+    assert list(shipped.priors) == ["festival.attention_exponent"] and shipped.params().festival.format == "two_waves"

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from . import CalibrationError
 from ..params import ParameterError, Params, build_params, format_validation_error, known_keys
-from .stats import CUM_SHARE, STATISTIC_NAMES
+from .stats import AT_STATISTICS, STATISTIC_NAMES
 
 SPEC_DIR = Path(__file__).resolve().parents[2] / "scenarios" / "calibration"
 
@@ -47,7 +47,7 @@ class Prior(_Strict):
 class Target(_Strict):
     name: str
     statistic: Literal[STATISTIC_NAMES]  # type: ignore[valid-type]
-    at: str | None = Field(None, description="clock time HH:MM on Nov 11, for cum_share")
+    at: str | None = Field(None, description="clock time HH:MM on Nov 11, for cum_share and nov1_11_share_by")
     observed: float
     sd: float = Field(gt=0, description="tolerance: the distance counts (predicted - observed) / sd")
     source: str = Field(min_length=1)
@@ -55,9 +55,9 @@ class Target(_Strict):
 
     @model_validator(mode="after")
     def _time(self) -> "Target":
-        if self.statistic == CUM_SHARE:
+        if self.statistic in AT_STATISTICS:
             if self.at is None or not re.fullmatch(r"([01]\d|2[0-4]):[0-5]\d", self.at):
-                raise ValueError(f"{self.name}: cum_share needs at = \"HH:MM\"")
+                raise ValueError(f"{self.name}: {self.statistic} needs at = \"HH:MM\"")
         return self
 
 

@@ -83,20 +83,44 @@ def post_dip_share(hourly: Hourly) -> float:
     return float((ordinary * after.size - after.sum()) / bump) if bump > 0 else 0.0
 
 
+def _nov1_11(hourly: Hourly) -> tuple[np.ndarray, np.ndarray]:
+    """Hours (as hours since Nov 1 00:00) and GMV of Nov 1-11, the period Tmall has counted since 2020."""
+    time = pd.to_datetime(hourly["time"])
+    start = pd.Timestamp(festival_day(hourly).replace(day=1))
+    since = ((time - start) / pd.Timedelta(hours=1)).to_numpy()
+    inside = (since >= 0) & (since < 11 * 24)
+    if inside.sum() != 11 * 24:
+        raise ValueError(f"the season must contain the whole of Nov 1-11 {start.year}")
+    return since[inside], hourly.loc[inside, "gmv"].to_numpy(dtype=float)
+
+
+def nov1_11_gmv_bn(hourly: Hourly) -> float:
+    return float(_nov1_11(hourly)[1].sum() / BN)
+
+
+def nov1_11_share_by(hourly: Hourly, at: str) -> float:
+    """Share of Nov 1-11's GMV sold by clock time ``at`` on Nov 11 (linear inside an hour)."""
+    _, gmv = _nov1_11(hourly)
+    hh, mm = (int(x) for x in at.split(":"))
+    curve = np.concatenate([[0.0], np.cumsum(gmv)]) / max(gmv.sum(), 1e-300)
+    return float(np.interp(10 * 24 + hh + mm / 60.0, np.arange(curve.size), curve))
+
+
 STATISTICS: dict[str, Callable[[Hourly], float]] = {
     "day_gmv_bn": day_gmv_bn,
     "day_orders_m": day_orders_m,
     "ordinary_day_gmv_bn": ordinary_day_gmv_bn,
     "offline_day_lift": offline_day_lift,
     "post_dip_share": post_dip_share,
+    "nov1_11_gmv_bn": nov1_11_gmv_bn,
 }
-"""Statistics by name; ``cum_share`` (with a time ``at``) is the one that takes an argument."""
-CUM_SHARE = "cum_share"
-STATISTIC_NAMES = (*STATISTICS, CUM_SHARE)
+AT_STATISTICS: dict[str, Callable[[Hourly, str], float]] = {"cum_share": cum_share_at, "nov1_11_share_by": nov1_11_share_by}
+"""Statistics by name; those in ``AT_STATISTICS`` take a clock time ``at`` on Nov 11."""
+STATISTIC_NAMES = (*STATISTICS, *AT_STATISTICS)
 
 
 def compute(hourly: Hourly, statistic: str, at: str | None = None) -> float:
     """One statistic of a run."""
-    if statistic == CUM_SHARE:
-        return cum_share_at(hourly, at or "01:00")
+    if statistic in AT_STATISTICS:
+        return AT_STATISTICS[statistic](hourly, at or "01:00")
     return STATISTICS[statistic](hourly)
