@@ -21,6 +21,7 @@ import pytest
 
 from conftest import ROOT, TINY, fake_run
 from sim.cli import main
+from sim.params import Festival
 from sim.report.manifest import COMMON_KEYS
 from sim.sweeps import run_sweep
 
@@ -178,7 +179,8 @@ def test_meaningless_input_is_refused_with_one_line(argv, needle, capsys):
     ("# only a comment\n", "empty scenario file"),
     ('[base]\n"consumers.n" = true\n', "base: consumers.n: must be a number, not a boolean"),
     ('seed = 100000000000000000000000\n[base]\n"consumers.n" = 100\n', "seed: must be an integer from 0 to 2**63-1"),
-    ('[[arms]]\nname = "a"\n"festival.discount" = 0.3\n[[arms]]\nname = "b"\n', "arms a, b have identical parameters"),
+    (f'[[arms]]\nname = "a"\n"festival.discount" = {Festival().discount}\n[[arms]]\nname = "b"\n',
+     "arms a, b have identical parameters"),  # arm a sets the default: the same run as arm b
 ])
 def test_meaningless_scenario_files_are_refused(tmp_path, capsys, text, needle):
     path = tmp_path / "study.toml"
