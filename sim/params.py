@@ -255,7 +255,7 @@ class Festival(_Section):
     discount: float = _f(0.228, "fraction", "festival discount depth off list price (windows without their own)", ge=0, lt=1)
     pull: float = _f(13.9, "multiplier", "activity multiplier inside a one-day festival window", ge=1)
     attention_exponent: float = _f(
-        0.5, "exponent", "finite attention: in a festival of D window days in all, each window hour gets 1 + (pull - 1) / D**exponent "
+        0.959, "exponent", "finite attention: in a festival of D window days in all, each window hour gets 1 + (pull - 1) / D**exponent "
         "(0: every day as busy as a one-day festival; 1: a fixed budget of extra sessions; above 1: a longer festival "
         "draws fewer extra sessions in all)", ge=0, le=2)
     opening_burst: float = _f(4.17, "multiplier", "extra activity in a window's first hour (midnight rush)", ge=1)
