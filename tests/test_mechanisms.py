@@ -18,9 +18,9 @@ from sim.long_run import settling
 pytestmark = pytest.mark.slow  # about 2 minutes of ablation runs: CI's second pass (`-m slow`)
 
 SEASON = {"season.start": "2026-10-15", "season.end": "2026-11-25", "consumers.n": 4000}
-# One day's offline GMV needs more consumers (durables are a few purchases a day at 4,000);
-# a season around Nov 11 is enough for it.
-OFFLINE_SEASON = {"season.start": "2026-10-25", "season.end": "2026-11-14", "consumers.n": 16000}
+# One day's offline GMV needs more consumers (durables are a few purchases a day at 4,000; at 16,000
+# one seed's lift still ranges from -0.3 to +0.5); a season around Nov 11 is enough for it.
+OFFLINE_SEASON = {"season.start": "2026-10-25", "season.end": "2026-11-14", "consumers.n": 40000}
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +38,9 @@ NOT_SHOWN = {
     ("stockpiling", "reference_prices"): "with deals mostly extra consumption the slump is small (about 5%); switching "
                                          "both off leaves about a third of it, but not significantly under half at this size "
                                          "(12 seeds of 8,000 consumers: bound -0.004)",
-    ("delay_experience",): "at default capacities the waits are hours, too short to move satisfaction measurably",
+    ("presale",): "at the calibrated values pre-sale explains half of the opening burst (0.16 of 0.31 is left without "
+                  "it); the other half is the midnight rush of visits (festival.opening_burst, festival.rush_hours) that "
+                  "2019's intraday figures need, a calendar profile rather than a mechanism that can be switched off",
 }
 
 
@@ -58,7 +60,8 @@ def test_switching_the_cause_off_removes_at_least_half_and_an_unrelated_switch_d
 
 
 def test_deadline_urgency_makes_a_second_peak(runs):
-    assert (metric(runs("single_day", ()), "closing_peak_ratio") > 1).all()
+    # over seeds: at 4,000 consumers one seed's ratio ranges from about 0.9 to 1.45
+    assert lower_bound(metric(runs("single_day", ()), "closing_peak_ratio") - 1.0) > 0
 
 
 def test_the_opening_cohort_waits_and_its_wait_is_reported(runs):
@@ -67,7 +70,7 @@ def test_the_opening_cohort_waits_and_its_wait_is_reported(runs):
 
 
 def test_offline_venues_gain_on_the_festival_day(offline_runs):
-    assert (metric(offline_runs("single_day", ()), "offline_festival_day_lift") > 0).all()
+    assert lower_bound(metric(offline_runs("single_day", ()), "offline_festival_day_lift")) > 0
 
 
 @pytest.fixture(scope="module")
