@@ -181,3 +181,13 @@ def test_nov1_11_statistics_read_the_period_tmall_counts_since_2020():
     assert stats.compute(hourly, "nov1_11_share_by", "00:30") == pytest.approx((240.5) / 264)
     shipped = load_spec(SHIPPED / "double11_2020.toml")
     assert list(shipped.priors) == ["festival.attention_exponent"] and shipped.params().festival.format == "two_waves"
+
+
+def test_the_shipped_calibrated_set_is_the_schemas_defaults():
+    """Every scenario starts from the calibration: a default changed without recalibrating shows here."""
+    from sim.params import Params
+
+    defaults = Params()
+    for key, value in load_param_set(SHIPPED / "calibrated.toml").items():
+        section, name = key.split(".")
+        assert getattr(getattr(defaults, section), name) == pytest.approx(value), key
