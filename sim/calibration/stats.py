@@ -83,24 +83,23 @@ def post_dip_share(hourly: Hourly) -> float:
     return float((ordinary * after.size - after.sum()) / bump) if bump > 0 else 0.0
 
 
-def _nov1_11(hourly: Hourly) -> tuple[np.ndarray, np.ndarray]:
-    """Hours (as hours since Nov 1 00:00) and GMV of Nov 1-11, the period Tmall has counted since 2020."""
+def _nov1_11(hourly: Hourly) -> np.ndarray:
+    """Hourly GMV of Nov 1-11, the period Tmall has counted since 2020."""
     time = pd.to_datetime(hourly["time"])
     start = pd.Timestamp(festival_day(hourly).replace(day=1))
-    since = ((time - start) / pd.Timedelta(hours=1)).to_numpy()
-    inside = (since >= 0) & (since < 11 * 24)
+    inside = ((time >= start) & (time < start + pd.Timedelta(days=11))).to_numpy()
     if inside.sum() != 11 * 24:
         raise ValueError(f"the season must contain the whole of Nov 1-11 {start.year}")
-    return since[inside], hourly.loc[inside, "gmv"].to_numpy(dtype=float)
+    return hourly.loc[inside, "gmv"].to_numpy(dtype=float)
 
 
 def nov1_11_gmv_bn(hourly: Hourly) -> float:
-    return float(_nov1_11(hourly)[1].sum() / BN)
+    return float(_nov1_11(hourly).sum() / BN)
 
 
 def nov1_11_share_by(hourly: Hourly, at: str) -> float:
     """Share of Nov 1-11's GMV sold by clock time ``at`` on Nov 11 (linear inside an hour)."""
-    _, gmv = _nov1_11(hourly)
+    gmv = _nov1_11(hourly)
     hh, mm = (int(x) for x in at.split(":"))
     curve = np.concatenate([[0.0], np.cumsum(gmv)]) / max(gmv.sum(), 1e-300)
     return float(np.interp(10 * 24 + hh + mm / 60.0, np.arange(curve.size), curve))
