@@ -60,8 +60,8 @@ def festival_windows(fest: Festival, year: int, first_day: dt.date) -> list[Wind
     return windows
 
 
-def festival_days(windows: Sequence[Window]) -> float:
-    """Days of all the festival's windows together."""
+def window_days(windows: Sequence[Window]) -> float:
+    """Days of all the festival's windows together (not its accounting period, which may hold days between them)."""
     return sum(w.end - w.start for w in windows) / 24
 
 
@@ -155,12 +155,13 @@ def build_calendar(params: Params) -> Calendar:
     hours_to_open = np.full(n_hours, np.inf)
     upcoming_discount = np.zeros(n_hours)
     hours_to_close = np.full(n_hours, np.inf)
+    days = window_days(windows)
     for k, w in enumerate(windows):
         span = slice(w.start, w.end)
         window[span] = k
         discount[span] = w.discount
         hours_to_close[span] = w.end - hours[span] - 1  # 0 in the last hour
-        activity[span] = window_activity(fest, w.end - w.start, festival_days(windows))
+        activity[span] = window_activity(fest, w.end - w.start, days)
         if w.has_presale and params.mechanisms.presale:
             deposit_for[w.deposit_start : w.start] = k
         nearer = (hours < w.start) & (w.start - hours < hours_to_open)

@@ -20,7 +20,7 @@ from .agents.consumers import HOURS_PER_WEEK, ConsumerPopulation, Offer, tier_on
 from .agents.platform import Platform
 from .agents.rival import RivalPlatform
 from .agents.venues import OnlineVenue, Venue
-from .calendar import DIURNAL, build_calendar, festival_days
+from .calendar import DIURNAL, build_calendar, window_days
 from .catalog import CATEGORIES, OFFLINE_VENUES, TIERS, category_array
 from .ecosystem import Ecosystem
 from .fulfilment import Fulfilment
@@ -137,7 +137,7 @@ class Double11Model(mesa.Model):
         windows = self.calendar.windows
         if not windows:
             return 1.0
-        days = festival_days(windows)
+        days = window_days(windows)
         per_hour = self.params.brands.festival_stock_days * days ** (1.0 - self.params.festival.attention_exponent) / (days * 24)
         overlap = sum(max(0, min(end, w.end) - max(start, w.start)) for w in windows)
         return 1.0 + per_hour * overlap / horizon_days

@@ -47,10 +47,15 @@ def cumulative_curve(hourly: Hourly) -> np.ndarray:
     return np.concatenate([[0.0], np.cumsum(gmv) / total]) if total > 0 else np.zeros(25)
 
 
+def _clock_hours(at: str) -> float:
+    """Hours since midnight of a clock time HH:MM."""
+    hh, mm = (int(x) for x in at.split(":"))
+    return hh + mm / 60.0
+
+
 def cum_share_at(hourly: Hourly, at: str) -> float:
     """Share of Nov 11's GMV sold by clock time ``at`` (HH:MM): the hourly curve, linear inside an hour."""
-    hh, mm = (int(x) for x in at.split(":"))
-    return float(np.interp(hh + mm / 60.0, np.arange(25), cumulative_curve(hourly)))
+    return float(np.interp(_clock_hours(at), np.arange(25), cumulative_curve(hourly)))
 
 
 def day_gmv_bn(hourly: Hourly) -> float:
@@ -100,9 +105,8 @@ def nov1_11_gmv_bn(hourly: Hourly) -> float:
 def nov1_11_share_by(hourly: Hourly, at: str) -> float:
     """Share of Nov 1-11's GMV sold by clock time ``at`` on Nov 11 (linear inside an hour)."""
     gmv = _nov1_11(hourly)
-    hh, mm = (int(x) for x in at.split(":"))
     curve = np.concatenate([[0.0], np.cumsum(gmv)]) / max(gmv.sum(), 1e-300)
-    return float(np.interp(10 * 24 + hh + mm / 60.0, np.arange(curve.size), curve))
+    return float(np.interp(10 * 24 + _clock_hours(at), np.arange(curve.size), curve))
 
 
 STATISTICS: dict[str, Callable[[Hourly], float]] = {
