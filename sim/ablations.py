@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .params import Brands, Consumers
 from .runs import run_model
 
 Summaries = Callable[[str, tuple[str, ...]], list[dict[str, float]]]
@@ -80,3 +81,33 @@ def summaries_source(base: dict[str, Any], seeds: range) -> Summaries:
 def effects(ablation: Ablation, runs: Summaries) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The effect per seed with everything on, with the cause off, with the unrelated switch off."""
     return ablation.measure(runs, ()), ablation.measure(runs, ablation.cause), ablation.measure(runs, ablation.unrelated)
+
+
+def _slower_brands() -> dict[str, float]:
+    return {f"brands.{k}": Brands.model_fields[k].default / 100 for k in ("adapt_big", "adapt_small", "adapt_low_quality")}
+
+
+# What the post-festival slump is made of. None of these channels is a mechanism switch, so each is
+# removed by parameters that take it away while leaving the festival's own day as it is. A purchase
+# needs both need and money, and the festival uses up both, so either alone can hold sales down.
+_NEED = {"consumers.expansion": 5.0, "consumers.expansion_cap": 1.0}
+_WALLET = {"consumers.weekly_budget": 10 * Consumers.model_fields["weekly_budget"].default}
+_WAITS = {"mechanisms.delay_experience": False}
+SLUMP_CHANNELS: dict[str, dict[str, Any]] = {
+    "stockpiling and reference prices off": {"mechanisms.stockpiling": False, "mechanisms.reference_prices": False},
+    "need met early: deal units relieve no need (expansion 5, cap 1)": _NEED,
+    "wallets spent: budgets x10": _WALLET,
+    "need and wallets": {**_NEED, **_WALLET},
+    "waits felt: mechanisms.delay_experience off": _WAITS,
+    "need, wallets and waits": {**_NEED, **_WALLET, **_WAITS},
+    "brands' clearance: brands adapt 100x slower": _slower_brands(),
+}
+
+
+def slump_channels(base: dict[str, Any], seeds: range) -> dict[str, np.ndarray]:
+    """``post_festival_slump`` of the single day per seed with everything on and with each channel removed."""
+    def slump(overrides: dict[str, Any]) -> np.ndarray:
+        params = {**base, **overrides, "festival.format": "single_day"}
+        return np.array([run_model(params, seed=s).summary["post_festival_slump"] for s in seeds])
+
+    return {"all on": slump({}), **{name: slump(o) for name, o in SLUMP_CHANNELS.items()}}

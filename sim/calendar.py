@@ -112,7 +112,13 @@ class Calendar:
     hours_to_open: np.ndarray    # float, hours until the next window opens (inf if none)
     upcoming_discount: np.ndarray  # float, discount of the next window to open (0 if none)
     hours_to_close: np.ndarray   # float, hours until the open window closes (0 in its last hour; inf outside windows)
+    extra_days: np.ndarray       # float, n_hours + 1: the festival's extra sessions before each hour, in ordinary days
     festival_period: tuple[int, int]  # [first open, last close) for GMV accounting, within the season
+
+    def extra_demand_days(self, start: int, end: int) -> float:
+        """Ordinary days of extra sessions the festival brings in hours [start, end) (what brands plan stock for)."""
+        last = self.n_hours
+        return float(self.extra_days[min(max(end, 0), last)] - self.extra_days[min(max(start, 0), last)])
 
     @property
     def season_hours(self) -> int:
@@ -176,4 +182,5 @@ def build_calendar(params: Params) -> Calendar:
         weekday=weekday, diurnal=diurnal, window=window, festival_activity=activity, discount=discount,
         deposit_for=deposit_for, hours_to_open=hours_to_open, upcoming_discount=upcoming_discount,
         hours_to_close=hours_to_close, festival_period=period,
+        extra_days=np.concatenate([[0.0], np.cumsum(diurnal * (activity - 1.0)) / 24]),
     )

@@ -47,18 +47,18 @@ class _Section(BaseModel):
 class Consumers(_Section):
     n: int = _f(20_000, "agents", "simulated consumers (resolution, not market size)", gt=0, le=50_000_000)
     population: float = _f(6.93e8, "people", "real consumers represented; each simulated one stands for population / n", gt=0)
-    weekly_budget: float = _f(243.0, "yuan/week", "mean weekly shopping budget per consumer", gt=0)
+    weekly_budget: float = _f(177.0, "yuan/week", "mean weekly shopping budget per consumer", gt=0)
     budget_sigma: float = _f(0.6, "log-sd", "dispersion of budgets across consumers (lognormal)", ge=0, le=3)
     savings_cap_weeks: float = _f(10.0, "weeks", "unspent budget accumulates up to this many weeks of budget", gt=0)
     tier_shares: tuple[float, float, float] = _f(
         (0.38, 0.37, 0.25), "fraction", "shares of tier-1/2 city, lower-tier city and rural consumers"
     )
-    sessions_per_week: float = _f(2.29, "1/week", "shopping sessions per consumer per week on an ordinary day", gt=0)
+    sessions_per_week: float = _f(2.91, "1/week", "shopping sessions per consumer per week on an ordinary day", gt=0)
     online_preference: float = _f(0.72, "probability", "mean probability of shopping online rather than offline", ge=0, le=1)
     price_sensitivity: float = _f(3.0, "utility/log-price", "mean weight of log price in utility", gt=0)
     quality_sensitivity: float = _f(2.5, "utility/quality", "mean weight of true quality in utility", ge=0)
     deal_proneness: float = _f(0.5, "0-1", "mean deal-proneness (drives stockpiling and discount appeal)", ge=0, le=1)
-    need_weight: float = _f(9.88, "utility/log-unit", "weight of log accumulated need (units) in the purchase decision", ge=0)
+    need_weight: float = _f(9.12, "utility/log-unit", "weight of log accumulated need (units) in the purchase decision", ge=0)
     outside_utility: float = _f(2.5, "utility", "utility of buying nothing this session at one unit of need")
     service_weight: float = _f(1.0, "utility/service", "weight of a brand's service level in utility", ge=0)
     rating_weight: float = _f(1.5, "utility/rating", "weight of a brand's rating (0-1) in utility", ge=0)
@@ -76,9 +76,9 @@ class Consumers(_Section):
     anticipation_need: float = _f(2.0, "units", "need at which a purchase is too urgent to wait for a festival window", gt=0)
     festival_awareness: float = _f(0.85, "fraction", "share of consumers who know the festival calendar", ge=0, le=1)
     urgency_strength: float = _f(2.5, "utility", "pull to buy now as a window's close nears, for aware consumers with unmet need", ge=0)
-    urgency_activity: float = _f(2.72, "multiplier", "extra sessions of aware consumers in a window's last hours (checking carts)", ge=0)
+    urgency_activity: float = _f(1.46, "multiplier", "extra sessions of aware consumers in a window's last hours (checking carts)", ge=0)
     urgency_hours: float = _f(1.0, "hours", "decay time of deadline urgency before a window closes", gt=0)
-    stockpile_rate: float = _f(3.56, "units/discount", "extra units bought per unit of discount by a fully deal-prone consumer", ge=0)
+    stockpile_rate: float = _f(5.72, "units/discount", "extra units bought per unit of discount by a fully deal-prone consumer", ge=0)
     stockpile_min_discount: float = _f(0.1, "fraction", "smallest discount that makes deal-prone consumers stockpile", ge=0, le=1)
     max_units: int = _f(6, "units", "most units one purchase takes, stockpiling included", ge=1, le=50)
     need_cap: float = _f(3.0, "units", "need beyond which more need adds no purchase pressure", gt=0)
@@ -129,7 +129,7 @@ class Brands(_Section):
     max_discount: float = _f(0.5, "fraction", "deepest everyday discount a brand will give", ge=0, lt=1)
     safety_days: float = _f(6.0, "days", "stock cover brands aim to hold beyond their lead time", ge=0)
     capacity_factor: float = _f(4.0, "ratio", "daily production capacity over ordinary daily demand", gt=0)
-    festival_stock_days: float = _f(6.0, "days", "extra ordinary days of demand brands stock for a one-day festival window; a window of L days sells sqrt(L) times that in all (longer windows sell more, less per day)", ge=0)
+    festival_stock_cover: float = _f(1.0, "ratio", "festival stock over the festival's extra sessions (in ordinary days of demand) that brands plan for", ge=0)
     ad_rate: float = _f(0.04, "fraction of GMV", "share of revenue a mid-sized brand spends on platform ads at the start", ge=0, le=1)
     max_ad_rate: float = _f(0.2, "fraction of GMV", "most of its revenue a brand will spend on ads", ge=0, le=1)
     ad_response: float = _f(0.5, "ratio", "how far a day's review moves ad spend towards its marginal return (x adaptation speed)", ge=0)
@@ -159,7 +159,7 @@ class Brands(_Section):
 class Venues(_Section):
     digital_integration: float = _f(0.5, "0-1", "how far offline venues honour online festival coupons and shared stock", ge=0, le=1)
     offline_capacity_factor: float = _f(1.5, "ratio", "offline hourly visit capacity over ordinary peak demand", gt=0)
-    festival_offline_pull: float = _f(2.0, "ratio", "extra offline traffic in festival windows per unit of integration", ge=0)
+    festival_offline_pull: float = _f(0.6, "ratio", "extra offline traffic in festival windows per unit of integration", ge=0)
     turned_away_online: float = _f(0.5, "probability", "chance a visitor turned away by a full integrated venue orders online instead", ge=0, le=1)
     pickup_share: float = _f(0.01, "fraction", "share of online orders in categories an integrated venue sells that are picked up there", ge=0, le=1)
     popup_lead_days: float = _f(7.0, "days", "how long before the first window pop-up stores open", ge=0)
@@ -252,16 +252,16 @@ class Festival(_Section):
         "dates (end inclusive) or datetimes on the hour; discount defaults to festival.discount")
     accounting: tuple[Moment, ...] = _f(
         (), "[start, end]", "festival period for GMV accounting (end inclusive); [] = first opening to last close")
-    discount: float = _f(0.228, "fraction", "festival discount depth off list price (windows without their own)", ge=0, lt=1)
-    pull: float = _f(13.9, "multiplier", "activity multiplier inside a one-day festival window", ge=1)
+    discount: float = _f(0.293, "fraction", "festival discount depth off list price (windows without their own)", ge=0, lt=1)
+    pull: float = _f(13.2, "multiplier", "activity multiplier inside a one-day festival window", ge=1)
     attention_exponent: float = _f(
-        0.959, "exponent", "finite attention: in a festival of D window days in all, each window hour gets 1 + (pull - 1) / D**exponent "
+        1.03, "exponent", "finite attention: in a festival of D window days in all, each window hour gets 1 + (pull - 1) / D**exponent "
         "(0: every day as busy as a one-day festival; 1: a fixed budget of extra sessions; above 1: a longer festival "
         "draws fewer extra sessions in all)", ge=0, le=2)
-    opening_burst: float = _f(4.17, "multiplier", "extra activity in a window's first hour (midnight rush)", ge=1)
+    opening_burst: float = _f(7.27, "multiplier", "extra activity in a window's first hour (midnight rush)", ge=1)
     rush_hours: float = _f(
-        4.72, "hours", "time constant over which the opening rush fades (0: first hour only)", ge=0, le=24)
-    presale_reach: float = _f(0.0873, "fraction", "share of sessions during a deposit period that see pre-sale offers", ge=0, le=1)
+        5.76, "hours", "time constant over which the opening rush fades (0: first hour only)", ge=0, le=24)
+    presale_reach: float = _f(0.0937, "fraction", "share of sessions during a deposit period that see pre-sale offers", ge=0, le=1)
     deposit_share: float = _f(0.1, "fraction", "deposit paid at pre-order, as a share of the price", gt=0, le=1)
     balance_default: float = _f(0.05, "probability", "chance a pre-order's balance is never paid", ge=0, le=1)
     participation: float = _f(0.9, "fraction", "share of the festival discount the average brand matches", ge=0, le=1)

@@ -214,5 +214,7 @@ def test_wave_length_scenario_runs_end_to_end(tmp_path):
     assert list(runs["festival.format"]) == ["single_day", "custom", "custom", "none"]
     assert runs["festival.windows"][1] == "[{start = 2026-11-09, end = 2026-11-11, presale_from = 2026-10-21}]"
     gmv = runs.set_index("arm")["gmv_festival"]
-    assert gmv["wave_5d"] > gmv["wave_3d"] > gmv["single_day"] > gmv["none"] > 0  # same five days counted for all
+    # Same five days counted for all. Which wave sells most is the model's answer, not a fixed order: with
+    # attention close to a fixed budget (festival.attention_exponent about 1), length adds little.
+    assert min(gmv[["single_day", "wave_3d", "wave_5d"]]) > gmv["none"] > 0
     assert "custom 11-07..11-11 (presale 10-21)" in (tmp_path / "report.md").read_text(encoding="utf-8")

@@ -163,6 +163,20 @@ def test_single_day_festival_matches_2019_at_any_resolution(n):
     assert all(0.25 <= r["first_hour_share"] <= 0.42 for r in runs)
 
 
+def _nov11_stockout_share(overrides: dict) -> float:
+    params = {**SHORT, "season.warmup_days": 14, "consumers.n": 4000, "festival.format": "single_day", **overrides}
+    hourly = pd.concat([run_model(params, seed=s, counterfactual=False).hourly for s in range(2)])
+    day = hourly[hourly["time"].dt.strftime("%m-%d") == "11-11"]
+    return day["stockouts"].sum() / day["attempts"].sum()
+
+
+def test_brands_stock_for_the_festival_the_calendar_brings():
+    """Brands plan the festival's extra sessions (festival_stock_cover x the calendar's extra days), so
+    Nov 11 rarely runs out; planning a fixed third of it (about the old 6 days) runs out on many orders."""
+    assert _nov11_stockout_share({}) < 0.05
+    assert _nov11_stockout_share({"brands.festival_stock_cover": 0.33}) > 0.10
+
+
 def test_memoised_baseline_gives_the_same_numbers_as_a_fresh_one():
     import sim.runs as runs
 
