@@ -157,8 +157,10 @@ class Brand(mesa.Agent):
         if festival_day or self.forecast <= 0:
             return
         bp = self.model.params.brands
-        cover = self.inventory / self.forecast
         target = self.lead_time + bp.safety_days
+        if self.model.festival_uplift(self.model.day, target) > 1.0:
+            return  # stock is being built for a coming festival: not overstock to clear (prices held)
+        cover = self.inventory / self.forecast
         step = bp.discount_step * self.adapt
         if cover > bp.overstock_cover * target:
             self.discount = min(bp.max_discount, self.discount + step)
