@@ -102,9 +102,9 @@ def test_innovation_centres_launch_products_and_their_makers_grow():
     base = {**SEASON, "season.years": 2, "innovation.centres": 4, "innovation.launch_days": 2,
             "innovation.launch_weeks": 0.5}
     on, off = ([yearly(run_model({**base, "mechanisms.innovation": flag}, seed=s, counterfactual=False).summary)
-                for s in range(4)] for flag in (True, False))
+                for s in range(8)] for flag in (True, False))
     assert all(r["launches"].iloc[1] == 4 for r in on)
-    assert sum(r["new_product_share"].iloc[1] for r in on) > 0  # at 1,000 consumers one seed may sell none
+    assert sum(r["new_product_share"].iloc[1] for r in on) > 0  # at 1,000 consumers half the seeds may sell none
     assert all(r["new_product_share"].iloc[1] == 0 for r in off)
     growth = [r["launching_gmv"].iloc[1] / r["launching_gmv"].iloc[0] for r in on]
     without = [r["launching_gmv"].iloc[1] / r["launching_gmv"].iloc[0] for r in off]
