@@ -121,8 +121,10 @@ class Brand(mesa.Agent):
         in_festival_yesterday = model.was_festival_day(day - 1)
         self._learn_demand(in_festival_yesterday)
         self._receive(day)
-        self._restock(day)
-        self._set_discount(in_festival_yesterday)
+        horizon = self.lead_time + model.params.brands.safety_days  # days of stock a brand aims to hold
+        uplift = model.festival_uplift(day, horizon)
+        self._restock(day, horizon, uplift)
+        self._set_discount(in_festival_yesterday, horizon, uplift)
         self._update_rating()
         self._set_ads()
         self._invest_in_service()
@@ -142,9 +144,8 @@ class Brand(mesa.Agent):
     def _receive(self, day: int) -> None:
         self.inventory += self.pipeline.pop(day, 0.0)
 
-    def _restock(self, day: int) -> None:
-        horizon = self.lead_time + self.model.params.brands.safety_days
-        expected = self.forecast * horizon * self.model.festival_uplift(day, horizon) + self.presale_units
+    def _restock(self, day: int, horizon: float, uplift: float) -> None:
+        expected = self.forecast * horizon * uplift + self.presale_units
         on_order = sum(self.pipeline.values())
         order = min(max(expected - self.inventory - on_order, 0.0), self.capacity * self.lead_time)
         if order > 0:
@@ -152,14 +153,12 @@ class Brand(mesa.Agent):
             self.pipeline[arrival] = self.pipeline.get(arrival, 0.0) + order
             self.cost += order * self.unit_cost
 
-    def _set_discount(self, festival_day: bool) -> None:
-        """Discount more when stock piles up, less when it runs short; small brands move fastest."""
-        if festival_day or self.forecast <= 0:
+    def _set_discount(self, festival_day: bool, target: float, uplift: float) -> None:
+        """Discount more when stock piles up, less when it runs short; small brands move fastest.
+        Prices are held while stock is built for a coming festival (``uplift`` > 1): it is not overstock to clear."""
+        if festival_day or self.forecast <= 0 or uplift > 1.0:
             return
         bp = self.model.params.brands
-        target = self.lead_time + bp.safety_days
-        if self.model.festival_uplift(self.model.day, target) > 1.0:
-            return  # stock is being built for a coming festival: not overstock to clear (prices held)
         cover = self.inventory / self.forecast
         step = bp.discount_step * self.adapt
         if cover > bp.overstock_cover * target:
