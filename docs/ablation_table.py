@@ -1,5 +1,6 @@
 """Writes docs/ablations.md: each fact's effect with every mechanism on, with its cause
-switched off and with an unrelated mechanism switched off (paired seeds, 95% intervals).
+switched off and with an unrelated mechanism switched off (paired seeds, 95% intervals); then
+what the post-festival slump is made of, by giving parts of the state back at the festival's close.
 
     python docs/ablation_table.py [--consumers 20000] [--seeds 8]
 """
@@ -12,7 +13,7 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
-from sim.ablations import ABLATIONS, effects, slump_channels, summaries_source
+from sim.ablations import ABLATIONS, SLUMP_PARTS, effects, shapley, slump_decomposition, summaries_source
 
 
 def interval(x: np.ndarray) -> str:
@@ -39,17 +40,21 @@ def main() -> None:
         left = off.mean() / on.mean() if on.mean() else float("nan")
         lines.append(f"| {a.fact} | {a.effect}; cause `{'+'.join(a.cause)}`, unrelated `{'+'.join(a.unrelated)}` "
                      f"| {interval(on)} | {interval(off)} | {left:.0%} | {interval(unrelated)} |")
-    channels = slump_channels(base, range(args.seeds))
-    on = channels.pop("all on")
+    slump = slump_decomposition(base, range(args.seeds))
+    whole, shares = slump[frozenset()], shapley(slump, SLUMP_PARTS)
     lines += [
         "", "## What the post-festival slump is made of", "",
-        f"`post_festival_slump` of the single day with everything on: {interval(on)}. Each row removes one "
-        "channel (parameters, not a switch, except where named) on the same seeds; *removed* is the paired "
-        "share of the slump that goes. Channels overlap, so the shares need not add up.", "",
-        "| channel removed | slump | removed |", "|---|---|---|",
+        f"`post_festival_slump` of the single day: {interval(whole)}. At the festival's close (Nov 12, 00:00) "
+        "parts of the festival run's state are given back, set to the `none` run's at that hour on the same seed, "
+        "and a copy of the run goes on through the week (`sim.ablations.slump_decomposition`). With every part "
+        f"given back the slump is {interval(slump[frozenset(SLUMP_PARTS)])}, so the parts account for it. "
+        "Parts overlap (a purchase needs both need and money), so each part's *share* is its Shapley value: "
+        "the slump it removes, averaged over every order of giving the parts back; the shares add up to the slump less what is left with every part given back.", "",
+        "| part of the state given back | slump with only it given back | share of the slump (Shapley) |",
+        "|---|---|---|",
     ]
-    for name, off in channels.items():
-        lines.append(f"| {name} | {interval(off)} | {interval(1 - off / on)} |")
+    for part in SLUMP_PARTS:
+        lines.append(f"| {part} | {interval(slump[frozenset({part})])} | {interval(shares[part])} |")
     out = Path(__file__).with_name("ablations.md")
     out.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

@@ -8,12 +8,16 @@ seeds (paired). The tests (tests/test_mechanisms.py) and the table in docs/model
 
 from __future__ import annotations
 
+import copy
+import itertools
 from dataclasses import dataclass
+from math import factorial
 from typing import Any, Callable
 
 import numpy as np
 
-from .params import Brands, Consumers
+from .model import Double11Model
+from .params import build_params
 from .runs import run_model
 
 Summaries = Callable[[str, tuple[str, ...]], list[dict[str, float]]]
@@ -85,31 +89,75 @@ def effects(ablation: Ablation, runs: Summaries) -> tuple[np.ndarray, np.ndarray
     return ablation.measure(runs, ()), ablation.measure(runs, ablation.cause), ablation.measure(runs, ablation.unrelated)
 
 
-def _slower_brands() -> dict[str, float]:
-    return {f"brands.{k}": Brands.model_fields[k].default / 100 for k in ("adapt_big", "adapt_small", "adapt_low_quality")}
+# What the post-festival slump is made of, by intervention on the state: both runs (single day and
+# `none`, same seed) are stepped to the festival's close; then parts of the state the festival changed
+# are given back (set to the `none` run's at that hour) in a copy of the festival run, which runs the
+# slump's week. Restoring every part leaves no slump, so the parts account for all of it; Shapley
+# shares split it fairly where parts overlap (a purchase needs both need and money).
+SLUMP_PARTS = ("stockpiles", "need met early", "wallets", "reference prices", "delivery backlog",
+               "satisfaction, loyalty, churn")
 
 
-# What the post-festival slump is made of. None of these channels is a mechanism switch, so each is
-# removed by parameters that take it away while leaving the festival's own day as it is. A purchase
-# needs both need and money, and the festival uses up both, so either alone can hold sales down.
-_NEED = {"consumers.expansion": 5.0, "consumers.expansion_cap": 1.0}
-_WALLET = {"consumers.weekly_budget": 10 * Consumers.model_fields["weekly_budget"].default}
-_WAITS = {"mechanisms.delay_experience": False}
-SLUMP_CHANNELS: dict[str, dict[str, Any]] = {
-    "stockpiling and reference prices off": {"mechanisms.stockpiling": False, "mechanisms.reference_prices": False},
-    "need met early: deal units relieve no need (expansion 5, cap 1)": _NEED,
-    "wallets spent: budgets x10": _WALLET,
-    "need and wallets": {**_NEED, **_WALLET},
-    "waits felt: mechanisms.delay_experience off": _WAITS,
-    "need, wallets and waits": {**_NEED, **_WALLET, **_WAITS},
-    "brands' clearance: brands adapt 100x slower": _slower_brands(),
-}
+def _restore(fest: Double11Model, none: Double11Model, parts: frozenset[str], none_delay: np.ndarray) -> None:
+    """Give ``parts`` of the `none` run's state (at the same hour) to the festival run, in place."""
+    f, n = fest.consumers, none.consumers
+    growth = f.need_rate * np.float32(fest.hour)
+    need_f, need_n = f.need_base + growth, n.need_base + growth
+    held = np.minimum(need_n if "stockpiles" in parts else need_f, 0)       # units held beyond need
+    wanted = np.maximum(need_n if "need met early" in parts else need_f, 0)  # need not yet met
+    if parts & {"stockpiles", "need met early"}:
+        f.need_base = (held + wanted - growth).astype(np.float32)
+    copied = {"wallets": ("wallet", "last_hour"), "reference prices": ("ref_discount",),
+              "satisfaction, loyalty, churn": ("satisfaction", "loyal", "churned_until")}
+    for part, columns in copied.items():
+        if part in parts:
+            for c in columns:
+                setattr(f, c, getattr(n, c).copy())
+    if "delivery backlog" in parts:  # choices see the wait the `none` run's queue gives, hour by hour
+        start = fest.hour
+        fest.online.expected_delay_hours = lambda: float(none_delay[fest.hour - start])
 
 
-def slump_channels(base: dict[str, Any], seeds: range) -> dict[str, np.ndarray]:
-    """``post_festival_slump`` of the single day per seed with everything on and with each channel removed."""
-    def slump(overrides: dict[str, Any]) -> np.ndarray:
-        params = {**base, **overrides, "festival.format": "single_day"}
-        return np.array([run_model(params, seed=s).summary["post_festival_slump"] for s in seeds])
+def slump_decomposition(base: dict[str, Any], seeds: range,
+                        restored: list[frozenset[str]] | None = None) -> dict[frozenset[str], np.ndarray]:
+    """``post_festival_slump`` of the single day per seed for each set of restored parts (default: every set)."""
+    if restored is None:
+        restored = [frozenset(c) for k in range(len(SLUMP_PARTS) + 1) for c in itertools.combinations(SLUMP_PARTS, k)]
+    def advance(model: Double11Model, until: int, delays: list[float] | None = None) -> None:
+        while model.hour < until:
+            if delays is not None:
+                delays.append(model.online.expected_delay_hours())
+            model.step()
 
-    return {"all on": slump({}), **{name: slump(o) for name, o in SLUMP_CHANNELS.items()}}
+    def week_gmv(model: Double11Model, a: int, b: int) -> float:
+        return float(model.recorder.series["gmv"][a - model.recorder.offset:b - model.recorder.offset].sum())
+
+    out: dict[frozenset[str], list[float]] = {}
+    for seed in seeds:
+        fest, none = (Double11Model(build_params({**base, "festival.format": fmt}), seed) for fmt in ("single_day", "none"))
+        a, b = fest.calendar.post_period()
+        advance(fest, a)
+        advance(none, a)
+        none_week, delays = copy.deepcopy(none), []
+        advance(none_week, b, delays)
+        reference = week_gmv(none_week, a, b)
+        for parts in restored:
+            run = copy.deepcopy(fest)
+            _restore(run, none, parts, np.array(delays))
+            advance(run, b)
+            out.setdefault(parts, []).append(1.0 - week_gmv(run, a, b) / reference)
+    return {parts: np.array(v) for parts, v in out.items()}
+
+
+def shapley(values: dict[frozenset[str], np.ndarray], players: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """Each part's share of the slump removed, averaged over the orders of restoring (per seed)."""
+    n = len(players)
+    shares = {}
+    for p in players:
+        total = 0.0
+        for parts, value in values.items():
+            if p not in parts:
+                weight = factorial(len(parts)) * factorial(n - len(parts) - 1) / factorial(n)
+                total = total + weight * (value - values[parts | {p}])
+        shares[p] = total
+    return shares
