@@ -3,7 +3,8 @@
 Small and short on purpose (1,000 consumers, nine-day seasons, three years; about 40 s of
 CPU in all): arms share seeds, so every comparison is paired by replication, and each claim is a
 one-sided 95% bound. Each test names the process that causes its fact; switching that
-process off is one of the arms.
+process off is one of the arms. What nine-day seasons are too short for (exits, entries and
+investment building up the ranking's advantage) is tested over five default seasons (slow).
 """
 
 from __future__ import annotations
@@ -18,9 +19,7 @@ from sim.runs import YEARLY_KEY, run_model
 
 SEASON = {"consumers.n": 1000, "season.start": "2026-11-06", "season.end": "2026-11-14", "season.warmup_days": 2}
 YEARS = 3
-SEEDS = range(4)
-MAIN_SEEDS = range(8)  # the two policies themselves, investment's share and rule simplification need more replications
-MAIN_ARMS = ("gmv", "qf", "qf_no_investment", "qf_rules")
+SEEDS = range(8)
 PROCESSES_OFF = {"mechanisms.entry_exit": False, "mechanisms.investment": False}
 ARMS = {
     "gmv": {"platform.policy": "gmv_rank"},
@@ -44,13 +43,14 @@ def yearly(summary: dict[str, float]) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def years() -> dict[str, list[pd.DataFrame]]:
-    return {arm: [yearly(run_model({**SEASON, "season.years": YEARS, **o}, seed=s, counterfactual=False).summary)
-                  for s in (MAIN_SEEDS if arm in MAIN_ARMS else SEEDS)] for arm, o in ARMS.items()}
+    arms = ("gmv", "qf", "qf_no_investment", "qf_rules")
+    return {arm: [yearly(run_model({**SEASON, "season.years": YEARS, **ARMS[arm]}, seed=s, counterfactual=False).summary)
+                  for s in SEEDS] for arm in arms}
 
 
-def change(runs: list[pd.DataFrame], name: str, n: int | None = None) -> np.ndarray:
-    """Last year minus first, per replication (the first ``n`` replications: pairs with a shorter arm)."""
-    return np.array([r[name].iloc[-1] - r[name].iloc[0] for r in runs[:n]])
+def change(runs: list[pd.DataFrame], name: str) -> np.ndarray:
+    """Last year minus first, per replication."""
+    return np.array([r[name].iloc[-1] - r[name].iloc[0] for r in runs])
 
 
 def test_every_year_is_reported(years):
@@ -71,9 +71,9 @@ def test_quality_feedback_raises_the_quality_sold_more_and_investment_is_why(yea
     assert lower_bound(0.5 * qf - no_investment) > 0, f"without investment {no_investment.mean():.3f} of {qf.mean():.3f}"
 
 
-def advantage_growth(years, qf: str, gmv: str, n: int | None = None) -> np.ndarray:
+def advantage_growth(years, qf: str, gmv: str) -> np.ndarray:
     """How much more quality_feedback lowers the low-quality share than gmv_rank in the last year than in the first."""
-    return change(years[gmv], "low_quality_share", n) - change(years[qf], "low_quality_share", n)
+    return change(years[gmv], "low_quality_share") - change(years[qf], "low_quality_share")
 
 
 def test_quality_feedback_lowers_the_low_quality_share_more_over_the_years(years):
@@ -81,10 +81,44 @@ def test_quality_feedback_lowers_the_low_quality_share_more_over_the_years(years
     assert lower_bound(on) > 0, f"the advantage grows by {on.mean():.4f}"
 
 
-@pytest.mark.xfail(strict=True, reason="the advantage grows about as much with entry, exit and investment off "
-                   "(+0.054 against +0.048): ratings and loyalty carried over do it (docs/model.md)")
-def test_exit_entry_and_investment_cause_at_least_half_of_that_growth(years):
-    on, off = advantage_growth(years, "qf", "gmv", len(SEEDS)), advantage_growth(years, "qf_off", "gmv_off")
+FIVE_YEARS = {"consumers.n": 2000, "season.years": 5}  # the default season: nine-day seasons are too short for it
+FIVE_YEAR_SEEDS = range(24)
+
+
+@pytest.fixture(scope="module")
+def five_years() -> dict[str, list[pd.DataFrame]]:
+    """The four arms of the process test, 5 default seasons, paired seeds, on both cores (about 8 minutes)."""
+    from sim.execute import Task, execute
+    from sim.params import build_params
+
+    arms = ("gmv", "qf", "gmv_off", "qf_off")
+    tasks = [Task(index=len(arms) * s + i, params=build_params({**FIVE_YEARS, **ARMS[a]}), seed=s, counterfactual=False,
+                  labels={"arm": a}) for s in FIVE_YEAR_SEEDS for i, a in enumerate(arms)]
+    out: dict[str, list[pd.DataFrame]] = {a: [] for a in arms}
+    for o in execute(tasks, workers=2, keep_hourly=False, progress=False):
+        out[o.task.labels["arm"]].append(yearly(o.summary))
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1500)
+def test_over_five_seasons_exit_entry_and_investment_carry_the_advantages_growth(five_years):
+    """Issue 11's test at its own setting (5 default seasons): quality_feedback's advantage in the
+    low-quality share grows from year 1 to 5, and with entry, exit and investment off a significant
+    part of that growth goes (24 paired seeds: 0.119 on, 0.045 off). With the processes kept on in
+    the off arms it fails."""
+    on = advantage_growth(five_years, "qf", "gmv")
+    off = advantage_growth(five_years, "qf_off", "gmv_off")
+    assert lower_bound(on) > 0, f"the advantage grows by {on.mean():.4f}"
+    assert lower_bound(on - off) > 0, f"with the processes off {off.mean():.4f} of {on.mean():.4f} is left"
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="at least half is the point estimate (62% of the growth goes: 0.119 to 0.045 "
+                   "over 24 seeds) but not its 95% bound: seeds differ by 0.08 in 0.5 x on - off, so about 90 "
+                   "would be needed (docs/model.md)")
+def test_exit_entry_and_investment_cause_at_least_half_of_that_growth(five_years):
+    on, off = advantage_growth(five_years, "qf", "gmv"), advantage_growth(five_years, "qf_off", "gmv_off")
     assert lower_bound(0.5 * on - off) > 0, f"with the processes off {off.mean():.4f} of {on.mean():.4f} is left"
 
 

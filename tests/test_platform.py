@@ -30,6 +30,15 @@ def test_quality_feedback_follows_the_experience_score():
     assert w[0] > w[1] > w[2] and w.max() == pytest.approx(1.0)
 
 
+def test_a_category_whose_brands_have_all_left_gets_no_exposure_and_no_warning():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        share = normalise_within(np.array([2.0, 6.0, 0.0, 0.0]), np.array([0, 0, 1, 1]), 2)
+    assert share.tolist() == [0.25, 0.75, 0.0, 0.0]
+
+
 def test_small_brand_reserve_lifts_small_share_per_category():
     category = np.array([0, 0, 0, 1, 1])
     archetype = np.array([0, SMALL, 2, 0, SMALL])

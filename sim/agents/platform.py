@@ -60,8 +60,9 @@ def reserve_share(weights: np.ndarray, category: np.ndarray, chosen: np.ndarray,
 
 
 def normalise_within(weights: np.ndarray, category: np.ndarray, n_categories: int) -> np.ndarray:
-    totals = np.bincount(category, weights=weights, minlength=n_categories)
-    return weights / totals[category]
+    """Exposure shares within each category; a category whose brands have all left shows none (not 0/0)."""
+    totals = np.bincount(category, weights=weights, minlength=n_categories)[category]
+    return np.divide(weights, totals, out=np.zeros_like(weights), where=totals > 0)
 
 
 class Platform(mesa.Agent):
