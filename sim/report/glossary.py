@@ -14,6 +14,13 @@ GLOSSARY: tuple[tuple[str, str], ...] = (
      "festival's real gain and compares formats of any length."),
     ("Festival-period GMV", "GMV summed over the festival period: 1 day for single_day, 11 for continuous. It grows "
      "with the period's length, so it never ranks arms; GMV per festival day divides it by the period's length."),
+    ("Pre-festival dip", "1 - GMV in the 7 days before the first window over the no-festival run's, as booked: "
+     "pre-orders placed in those days are booked when their window opens, so part of the dip is accounting "
+     "(pre_festival_deferral counts demand when it is committed)."),
+    ("Post-festival slump", "1 - GMV in the 7 days after the last window over the no-festival run's. In the model it "
+     "is mostly money: consumers spend weeks of their budget at the festival and buy less until it refills; "
+     "purchases made early, the delivery backlog and remembered festival prices are smaller parts, stockpiles almost "
+     "none (docs/ablations.md)."),
     ("Peak logistics backlog", "the largest number of parcels waiting for dispatch at any hour of the season: the "
      "load the festival puts on logistics."),
     ("95th pct delivery delay", "the wait (hours, beyond normal transit) that 95% of online orders do not exceed."),
