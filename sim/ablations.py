@@ -92,7 +92,7 @@ def effects(ablation: Ablation, runs: Summaries) -> tuple[np.ndarray, np.ndarray
 # What the post-festival slump is made of, by intervention on the state: both runs (single day and
 # `none`, same seed) are stepped to the festival's close; then parts of the state the festival changed
 # are given back (set to the `none` run's at that hour) in a copy of the festival run, which runs the
-# slump's week. Restoring every part leaves no slump, so the parts account for all of it; Shapley
+# slump's week. Restoring every part leaves (almost) no slump, so the parts account for it; Shapley
 # shares split it fairly where parts overlap (a purchase needs both need and money).
 SLUMP_PARTS = ("stockpiles", "need met early", "wallets", "reference prices", "delivery backlog",
                "satisfaction, loyalty, churn")
@@ -118,39 +118,43 @@ def _restore(fest: Double11Model, none: Double11Model, parts: frozenset[str], no
         fest.online.expected_delay_hours = lambda: float(none_delay[fest.hour - start])
 
 
+def _advance(model: Double11Model, until: int, delays: list[float] | None = None) -> None:
+    """Step ``model`` up to hour ``until``, noting the expected delivery delay each hour if asked."""
+    while model.hour < until:
+        if delays is not None:
+            delays.append(model.online.expected_delay_hours())
+        model.step()
+
+
+def _gmv(model: Double11Model, start: int, end: int) -> float:
+    return float(model.recorder.series["gmv"][start - model.recorder.offset:end - model.recorder.offset].sum())
+
+
 def slump_decomposition(base: dict[str, Any], seeds: range,
                         restored: list[frozenset[str]] | None = None) -> dict[frozenset[str], np.ndarray]:
     """``post_festival_slump`` of the single day per seed for each set of restored parts (default: every set)."""
     if restored is None:
         restored = [frozenset(c) for k in range(len(SLUMP_PARTS) + 1) for c in itertools.combinations(SLUMP_PARTS, k)]
-    def advance(model: Double11Model, until: int, delays: list[float] | None = None) -> None:
-        while model.hour < until:
-            if delays is not None:
-                delays.append(model.online.expected_delay_hours())
-            model.step()
-
-    def week_gmv(model: Double11Model, a: int, b: int) -> float:
-        return float(model.recorder.series["gmv"][a - model.recorder.offset:b - model.recorder.offset].sum())
-
     out: dict[frozenset[str], list[float]] = {}
     for seed in seeds:
         fest, none = (Double11Model(build_params({**base, "festival.format": fmt}), seed) for fmt in ("single_day", "none"))
         a, b = fest.calendar.post_period()
-        advance(fest, a)
-        advance(none, a)
+        _advance(fest, a)
+        _advance(none, a)
         none_week, delays = copy.deepcopy(none), []
-        advance(none_week, b, delays)
-        reference = week_gmv(none_week, a, b)
+        _advance(none_week, b, delays)
+        reference = _gmv(none_week, a, b)
         for parts in restored:
             run = copy.deepcopy(fest)
             _restore(run, none, parts, np.array(delays))
-            advance(run, b)
-            out.setdefault(parts, []).append(1.0 - week_gmv(run, a, b) / reference)
+            _advance(run, b)
+            out.setdefault(parts, []).append(1.0 - _gmv(run, a, b) / reference)
     return {parts: np.array(v) for parts, v in out.items()}
 
 
 def shapley(values: dict[frozenset[str], np.ndarray], players: tuple[str, ...]) -> dict[str, np.ndarray]:
-    """Each part's share of the slump removed, averaged over the orders of restoring (per seed)."""
+    """Each part's share of the slump removed, averaged over the orders of restoring (per seed);
+    ``values`` holds the slump for every set of restored parts."""
     n = len(players)
     shares = {}
     for p in players:
