@@ -195,9 +195,9 @@ class Fulfilment:
         online = f.venue == 0
         p_return = model.consumers.return_probability(f.category, quality, f.units, online, felt)
         returned = self.rng.random(f.size) < p_return
-        outcome = np.clip(
+        outcome = np.minimum(np.maximum(  # np.clip's wrapper costs more than the work on a few orders
             0.5 + ep.quality_weight * (quality - 0.5) + ep.service_weight * (book.service[f.brand] - 0.5)
-            - ep.delay_weight * felt / 24.0 - ep.return_penalty * returned, 0.0, 1.0,
+            - ep.delay_weight * felt / 24.0 - ep.return_penalty * returned, 0.0), 1.0,
         )
         book.returns_today += np.bincount(f.brand, returned, minlength=n)
         book.delivered_today += np.bincount(f.brand, minlength=n)

@@ -188,8 +188,8 @@ class Brand(mesa.Agent):
         exposure only where the ranking counts ads (gmv_rank), so elsewhere ads wither."""
         bp, platform = self.model.params.brands, self.model.platform
         gain = self._margin() * self.recent_gmv * platform.ad_elasticity(self.idx)
-        step = bp.ad_response * self.adapt * float(np.clip(np.log(max(gain, 1e-3)), -1.0, 1.0))
-        self.ad_rate = float(np.clip(max(self.ad_rate, 1e-4) * np.exp(step), 0.0, bp.max_ad_rate))
+        step = bp.ad_response * self.adapt * float(min(max(np.log(max(gain, 1e-3)), -1.0), 1.0))
+        self.ad_rate = float(min(max(max(self.ad_rate, 1e-4) * np.exp(step), 0.0), bp.max_ad_rate))
 
     def _invest_in_service(self) -> None:
         """Raise service while a step of 0.1 earns more than it costs under the policy in force."""
