@@ -15,7 +15,7 @@ from conftest import lower_bound
 from sim.ablations import ABLATIONS, effects, metric, slump_decomposition, summaries_source
 from sim.long_run import settling
 
-pytestmark = pytest.mark.slow  # about 2 minutes of ablation runs: CI's second pass (`-m slow`)
+pytestmark = pytest.mark.slow  # about 7 minutes of ablation runs: CI's second pass (`-m slow`)
 
 SEASON = {"season.start": "2026-10-15", "season.end": "2026-11-25", "consumers.n": 4000}
 # One day's offline GMV needs more consumers (durables are a few purchases a day at 4,000; at 16,000
