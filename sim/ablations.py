@@ -126,10 +126,6 @@ def _advance(model: Double11Model, until: int, delays: list[float] | None = None
         model.step()
 
 
-def _gmv(model: Double11Model, start: int, end: int) -> float:
-    return float(model.recorder.series["gmv"][start - model.recorder.offset:end - model.recorder.offset].sum())
-
-
 def slump_decomposition(base: dict[str, Any], seeds: range,
                         restored: list[frozenset[str]] | None = None) -> dict[frozenset[str], np.ndarray]:
     """``post_festival_slump`` of the single day per seed for each set of restored parts (default: every set)."""
@@ -143,12 +139,13 @@ def slump_decomposition(base: dict[str, Any], seeds: range,
         _advance(none, a)
         none_week, delays = copy.deepcopy(none), []
         _advance(none_week, b, delays)
-        reference = _gmv(none_week, a, b)
+        none_delay = np.array(delays)
+        reference = none_week.recorder.period_sum("gmv", (a, b))
         for parts in restored:
             run = copy.deepcopy(fest)
-            _restore(run, none, parts, np.array(delays))
+            _restore(run, none, parts, none_delay)
             _advance(run, b)
-            out.setdefault(parts, []).append(1.0 - _gmv(run, a, b) / reference)
+            out.setdefault(parts, []).append(1.0 - run.recorder.period_sum("gmv", (a, b)) / reference)
     return {parts: np.array(v) for parts, v in out.items()}
 
 
