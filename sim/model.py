@@ -187,6 +187,7 @@ class Double11Model(mesa.Model):
             anticipation=cp.anticipation_strength * cal.upcoming_discount[h] * (1 - to_open / horizon) if waiting else 0.0,
             urgency=cp.urgency_strength * closing,
             urgency_activity=cp.urgency_activity * closing,
+            boost_online=float(cal.festival_activity[h]), boost_offline=float(offline_boost),
         )
 
     def _price_tables(self, window_discount: float, presale_discount: float, subsidy: float) -> dict[str, np.ndarray]:
@@ -205,7 +206,7 @@ class Double11Model(mesa.Model):
         return dict(
             price=price.astype(f32), discount=discount.astype(f32), log_price_index=np.log(price_index).astype(f32),
             appeal=(cp.service_weight * book.service + cp.rating_weight * (book.rating - 0.5)).astype(f32),
-            quality=book.quality.astype(f32),
+            quality=book.quality.astype(f32), regular_discount=book.discount.astype(f32),
         )
 
     def _venue_traffic(self, open_now: np.ndarray, in_window: bool) -> tuple[np.ndarray, np.ndarray, float]:

@@ -47,9 +47,10 @@ class _Section(BaseModel):
 class Consumers(_Section):
     n: int = _f(20_000, "agents", "simulated consumers (resolution, not market size)", gt=0, le=50_000_000)
     population: float = _f(6.93e8, "people", "real consumers represented; each simulated one stands for population / n", gt=0)
-    weekly_budget: float = _f(177.0, "yuan/week", "mean weekly shopping budget per consumer", gt=0)
+    weekly_budget: float = _f(300.0, "yuan/week", "mean weekly shopping budget per consumer; above an ordinary week's spending, so budgets bind on festival days, not ordinary ones", gt=0)
     budget_sigma: float = _f(0.6, "log-sd", "dispersion of budgets across consumers (lognormal)", ge=0, le=3)
-    savings_cap_weeks: float = _f(10.0, "weeks", "unspent budget accumulates up to this many weeks of budget", gt=0)
+    savings_cap_weeks: float = _f(20.0, "weeks", "unspent budget accumulates up to this many weeks of budget", gt=0)
+    need_scale: float = _f(0.6, "ratio", "multiplies every category's need per week (sim/catalog.py); sets an ordinary day's volume", gt=0, le=10)
     tier_shares: tuple[float, float, float] = _f(
         (0.38, 0.37, 0.25), "fraction", "shares of tier-1/2 city, lower-tier city and rural consumers"
     )

@@ -250,7 +250,7 @@ def create_brands(model: "Double11Model", params: Params, rng: np.random.Generat
         book.participation[rows] = min(1.0, params.festival.participation * spec.participation)
         book.forecast[rows] = spec.size  # relative; scaled to units below
     # Scale forecasts so each category's brands together expect the category's ordinary demand.
-    weekly_need = category_array("need_per_week") * n_consumers
+    weekly_need = category_array("need_per_week") * params.consumers.need_scale * n_consumers
     for c in range(len(CATEGORIES)):
         rows = book.category == c
         book.forecast[rows] *= weekly_need[c] / 7.0 / book.forecast[rows].sum()

@@ -48,6 +48,7 @@ class OfferTables(NamedTuple):
     available: np.ndarray         # bool (groups, brands)
     appeal: np.ndarray            # float32 (brands,): service and rating part of utility
     quality: np.ndarray           # float32 (brands,)
+    regular_discount: np.ndarray  # float32 (brands,): each brand's everyday discount, without the festival's
     cum_weights: np.ndarray       # float32 (groups x categories, slots): consideration weights
     cat_brands: np.ndarray        # int64 (categories, slots), -1 padded
     venue_cum: np.ndarray         # float64 (tiers, categories, venues): where offline shoppers go
@@ -92,6 +93,9 @@ class HourConditions(NamedTuple):
     expected_delay_h: np.float32
     anticipation: np.float32     # pull of waiting for the coming window, at zero need (0 if none)
     urgency: np.float32          # pull to buy before the open window closes (0 if none)
+    urgency_activity: float      # extra session rate of aware consumers near a close
+    boost_online: float          # online session rate relative to an ordinary hour's
+    boost_offline: float         # offline session rate relative to an ordinary hour's
 
 
 @njit(cache=True)
@@ -129,6 +133,42 @@ def logit_pick(utility, outside, u, weights):
             if cum >= left:
                 break
     return slot, logsum  # past the running sum by rounding: the last available option
+
+
+@njit(cache=True)
+def _gain(discount, ref, settings):
+    """Utility of a discount against the remembered one: gains and (heavier) losses."""
+    gain = discount - ref
+    return gain * (settings.loss_weight if gain < 0 else settings.gain_weight)
+
+
+@njit(cache=True)
+def ordinary_purchase_share(utility, options, outside, g, offer, ps, ref, deal_appeal, settings, sessions_boost):
+    """An ordinary hour's chance to buy over this hour's, at most 1: P(buy at the brands'
+    everyday prices) / P(buy at this session's prices) / the hour's extra sessions.
+
+    Without forward buying a festival does not move a household's consumption schedule: its
+    purchases relieve, in expectation, only the need that an ordinary hour's purchases would
+    have relieved; the rest of what the deals and the extra sessions sell is extra use.
+    """
+    top = outside
+    for j in range(utility.shape[0]):
+        top = max(top, utility[j])
+    exp_outside = np.exp(outside - top)
+    deal = exp_outside - exp_outside
+    regular = deal
+    for j in range(utility.shape[0]):
+        if utility[j] == -np.inf:
+            continue
+        b = options[j]
+        d = offer.discount[g, b]
+        d_regular = min(offer.regular_discount[b], d)
+        v = utility[j] - ps * np.log((np.float32(1.0) - d_regular) / (np.float32(1.0) - d)) - (d - d_regular) * deal_appeal
+        if settings.reference_prices:
+            v += _gain(d_regular, ref, settings) - _gain(d, ref, settings)
+        deal += np.exp(utility[j] - top)
+        regular += np.exp(v - top)
+    return min(1.0, (regular / (regular + exp_outside)) / (deal / (deal + exp_outside)) / sessions_boost)
 
 
 @njit(cache=True)
@@ -368,9 +408,7 @@ def shop_hour(idx, online, offer, shoppers, settings, now, uniforms):
             v += offer.appeal[b]
             v -= offer.log_price_index[g, b] * ps
             if settings.reference_prices:
-                gain = offer.discount[g, b] - ref
-                gain *= settings.loss_weight if gain < 0 else settings.gain_weight
-                v += gain
+                v += _gain(offer.discount[g, b], ref, settings)
             if b == loyal_brand:
                 v += settings.loyalty_bonus
             v += offer.discount[g, b] * deal_appeal
@@ -413,10 +451,15 @@ def shop_hour(idx, online, offer, shoppers, settings, now, uniforms):
             # Need relieved: part of every unit bought on a deal is extra consumption
             # (category expansion; households use more of what they hold, so stockpiled
             # units are partly consumed extra too); what is bought beyond today's need is
-            # stored for later. Without stockpiling nothing is stored: it is used up now.
+            # stored for later. Without stockpiling (forward buying) nothing is stored and a deal
+            # meets no need ahead of its time: see ``ordinary_purchase_share``.
             relief = f32(units) * (f32(1.0) - min(settings.expansion_cap, settings.expansion * depth))
             if not settings.stockpiling:
                 relief = min(relief, max(need[i, c], f32(0.0)))
+                boost = now.boost_online if shop_venue == 0 or presale else now.boost_offline
+                if aware[i]:
+                    boost *= 1.0 + now.urgency_activity
+                relief *= f32(ordinary_purchase_share(utility, options, outside, g, offer, ps, ref, deal_appeal, settings, boost))
             relief_out[n] = relief
             brand_out[n] = b
             units_out[n] = units

@@ -19,6 +19,7 @@ import numpy as np
 
 from ..catalog import CATEGORIES, TIERS, category_array
 from ..params import Params
+from ..steady_state import draw_need, draw_wallet_share
 from .consumer_kernels import N_FIXED_UNIFORMS, ChoiceSettings, HourConditions, OfferTables, ShopperColumns, activate_hour, shop_hour
 
 if TYPE_CHECKING:
@@ -85,6 +86,8 @@ class Offer:
     anticipation: float        # utility of waiting for the coming window at zero need (0 if none)
     urgency: float             # utility of buying before the open window closes (0 if none)
     urgency_activity: float    # extra session rate of aware consumers near a close (0 if none)
+    boost_online: float        # online session rate relative to an ordinary hour's (the festival's pull)
+    boost_offline: float       # the same offline
 
 
 class ConsumerPopulation(mesa.Agent):
@@ -104,17 +107,17 @@ class ConsumerPopulation(mesa.Agent):
         tier_budget = np.asarray(cp.tier_budget) / float(np.dot(cp.tier_budget, cp.tier_shares))
         budget_draw = rng.lognormal(-cp.budget_sigma**2 / 2, cp.budget_sigma, n)
         self.weekly_budget = (cp.weekly_budget * tier_budget[self.tier] * budget_draw).astype(np.float32)
-        self.wallet = (self.weekly_budget * rng.uniform(1.0, 5.0, n)).astype(np.float32)
+        self.wallet = (self.weekly_budget * np.float32(cp.savings_cap_weeks) * draw_wallet_share(rng, n)).astype(np.float32)
         self.price_sensitivity = (cp.price_sensitivity * rng.lognormal(-0.08, 0.4, n)).astype(np.float32)
         self.quality_sensitivity = (cp.quality_sensitivity * rng.lognormal(-0.08, 0.4, n)).astype(np.float32)
         self.deal_proneness = _beta_with_mean(rng, cp.deal_proneness, 4.0, n).astype(np.float32)
         self.online_preference = _beta_with_mean(rng, tier_online_preference(cp)[self.tier], 6.0, n).astype(np.float32)
         self.aware = rng.random(n) < cp.festival_awareness
-        self.need_rate = (category_array("need_per_week") / HOURS_PER_WEEK).astype(np.float32)
-        # In a steady state a consumer is anywhere between two purchases of one unit.
-        # Need grows linearly, so it is stored as its value at hour 0 (``need_base``):
-        # need(t) = need_base + rate * t costs nothing to keep up to date for idle consumers.
-        self.need_base = rng.uniform(0.0, 1.2, (n, n_cat)).astype(np.float32)
+        self.need_rate = (category_array("need_per_week") * cp.need_scale / HOURS_PER_WEEK).astype(np.float32)
+        # Need starts from the ordinary economy's steady state (sim/steady_state.py). It grows
+        # linearly, so it is stored as its value at hour 0 (``need_base``): need(t) = need_base +
+        # rate * t costs nothing to keep up to date for idle consumers.
+        self.need_base = draw_need(rng, n)
         self.last_hour = np.zeros(n, dtype=np.int32)  # when the wallet was last brought up to date
         self.loyal = np.full((n, n_cat), -1, dtype=np.int16)
         # The discount off a brand's regular price that the consumer remembers seeing in the
@@ -172,10 +175,10 @@ class ConsumerPopulation(mesa.Agent):
         what was stockpiled and let remembered prices and wallets settle: needs, reference discounts and
         wallets are drawn again as at the start. Satisfaction, loyalty and churn carry over; churned
         consumers stay away as long as they would have."""
-        n, n_cat = self.need_base.shape
-        self.need_base = rng.uniform(0.0, 1.2, (n, n_cat)).astype(np.float32)
+        n = self.n
+        self.need_base = draw_need(rng, n)
         self.ref_discount[:] = np.float32(EVERYDAY_DISCOUNT)
-        self.wallet = (self.weekly_budget * rng.uniform(1.0, 5.0, n)).astype(np.float32)
+        self.wallet = (self.weekly_budget * np.float32(self.params.savings_cap_weeks) * draw_wallet_share(rng, n)).astype(np.float32)
         self.last_hour[:] = 0
         away = (self.churned_until > 0) & (self.churned_until < NEVER)
         self.churned_until[away] = np.maximum(self.churned_until[away] - hours, 0)
@@ -237,7 +240,8 @@ class ConsumerPopulation(mesa.Agent):
             hour=int(self.model.hour), presale_open=bool(offer.presale),
             presale_reach=float(self.model.params.festival.presale_reach),
             expected_delay_h=np.float32(offer.expected_delay_h), anticipation=np.float32(offer.anticipation),
-            urgency=np.float32(offer.urgency),
+            urgency=np.float32(offer.urgency), urgency_activity=float(offer.urgency_activity),
+            boost_online=float(offer.boost_online), boost_offline=float(offer.boost_offline),
         )
         return Sessions(*shop_hour(idx, online, offer.tables, shoppers, self.settings, now, uniforms))
 

@@ -21,7 +21,7 @@ from .simulate import Simulator
 
 # Candidate parameters and screening ranges (wider than any prior we would ship).
 CANDIDATES: dict[str, tuple[float, float]] = {
-    "consumers.weekly_budget": (150.0, 400.0),
+    "consumers.need_scale": (0.3, 1.0),
     "consumers.sessions_per_week": (1.5, 4.0),
     "festival.pull": (1.5, 6.0),
     "festival.opening_burst": (1.0, 8.0),
