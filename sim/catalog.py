@@ -55,6 +55,7 @@ ARCHETYPES = {
 ARCHETYPE_NAMES = tuple(ARCHETYPES)
 
 TIERS = ("tier12_city", "lower_tier_city", "rural")
+EVERYDAY_DISCOUNT = 0.05  # brands' mean discount at the start (uniform 0-10%): what consumers first remember
 
 
 @dataclass(frozen=True)

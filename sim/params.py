@@ -49,7 +49,7 @@ class Consumers(_Section):
     population: float = _f(6.93e8, "people", "real consumers represented; each simulated one stands for population / n", gt=0)
     weekly_budget: float = _f(300.0, "yuan/week", "mean weekly shopping budget per consumer; above an ordinary week's spending, so budgets bind on festival days, not ordinary ones", gt=0)
     budget_sigma: float = _f(0.6, "log-sd", "dispersion of budgets across consumers (lognormal)", ge=0, le=3)
-    savings_cap_weeks: float = _f(20.0, "weeks", "unspent budget accumulates up to this many weeks of budget", gt=0)
+    savings_cap_weeks: float = _f(52.0, "weeks", "unspent budget accumulates up to this many weeks of budget", gt=0)
     need_scale: float = _f(0.6, "ratio", "multiplies every category's need per week (sim/catalog.py); sets an ordinary day's volume", gt=0, le=10)
     tier_shares: tuple[float, float, float] = _f(
         (0.38, 0.37, 0.25), "fraction", "shares of tier-1/2 city, lower-tier city and rural consumers"
@@ -85,7 +85,7 @@ class Consumers(_Section):
     need_cap: float = _f(3.0, "units", "need beyond which more need adds no purchase pressure", gt=0)
     expansion: float = _f(2.5, "need/discount", "extra consumption from a deal: a unit bought at discount d relieves 1 - min(expansion_cap, expansion x d) of need; fitted so the post-festival dip is 4-25% of the bump (docs/model.md)", ge=0, le=5)
     expansion_cap: float = _f(0.8, "fraction", "most of a unit bought on a deal that can be extra consumption", ge=0, le=1)
-    delay_aversion: float = _f(0.4, "utility/day", "disutility per expected day of delivery delay", ge=0)
+    delay_aversion: float = _f(0.2, "utility/day", "disutility per expected day of delivery delay; fitted so one more day lowers online sales by about 1.5% (Fisher, Gallino & Xu 2019)", ge=0)
     satisfaction_speed: float = _f(0.3, "fraction", "speed at which satisfaction follows experiences", gt=0, le=1)
     activity_floor: float = _f(0.5, "multiplier", "session rate of a fully dissatisfied consumer; satisfaction adds to it", ge=0, le=1)
     loyalty_outcome: float = _f(0.6, "0-1", "outcome above which the brand becomes the consumer's loyal one", ge=0, le=1)
@@ -236,7 +236,7 @@ class Rival(_Section):
 class Season(_Section):
     start: dt.date = _f(dt.date(2026, 10, 15), "date", "first day of the simulated season")
     end: dt.date = _f(dt.date(2026, 12, 31), "date", "last day of the simulated season (inclusive)")
-    warmup_days: int = _f(14, "days", "days simulated before the season, unrecorded, so it starts from a settled market", ge=0, le=365)
+    warmup_days: int = _f(56, "days", "days simulated before the season, unrecorded, so it starts from a settled market (brands' prices and stock take about 8 weeks)", ge=0, le=365)
     years: int = _f(1, "years", "consecutive seasons of this calendar; brands, reviews, loyalty, satisfaction and churn carry over, and yearly decisions happen between them", ge=1, le=30)
 
     @model_validator(mode="after")

@@ -9,11 +9,11 @@ over a season with no festival at all, and a durable's cycle (one to two years) 
 longer than any affordable warm-up.
 
 The shipped table (``steady_state_table.py``) holds, per category, quantiles of need at a
-random hour of a long run with no festival, and quantiles of wallets as a share of the
-savings cap; ``draw_need``/``draw_wallet_share`` sample them. Regenerate it after changing
-the defaults: ``python -m sim.steady_state`` (a few minutes; it starts from the current table
-and runs a year, so durables settle too). Other parameter sets settle in the warm-up in
-categories bought weekly; durables keep the defaults' spread.
+random hour of an ordinary economy (from its purchase hazard: ``measure``), and quantiles of
+wallets as a share of the savings cap; ``draw_need``/``draw_wallet_share`` sample them.
+Regenerate it after changing the defaults: ``python -m sim.steady_state`` (about a minute).
+Other parameter sets settle in the warm-up in categories bought weekly; durables keep the
+defaults' spread.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import argparse
 from pathlib import Path
 
 import numpy as np
+from scipy.optimize import isotonic_regression
 
 from .catalog import CATEGORIES
 
@@ -50,23 +51,73 @@ def draw_wallet_share(rng: np.random.Generator, n: int) -> np.ndarray:
     return np.interp(rng.random(n), QUANTILES, wallet)
 
 
-def measure(consumers: int, days: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Quantiles of need (per category) and of wallet share at the end of a run with no festival."""
-    from .model import Double11Model
-    from .params import build_params
+BINS = np.arange(-3.0, 10.0001, 0.05)  # need bins (units) for the purchase hazard
+
+
+def measure(consumers: int, days: int, seed: int, settle_days: int = 28) -> tuple[np.ndarray, np.ndarray]:
+    """Quantiles of need (per category) and of wallet share in the steady state.
+
+    A durable's cycle (two to three years at its need rate) is longer than any run, so need is
+    not read off a snapshot, which keeps whatever backlog the run started with. What a run does
+    show, whatever its start, is how likely a consumer is to buy at each level of need: per
+    category, purchases per consumer-week at each need (the hazard), and the need each purchase
+    relieves. Many independent consumers then live that hazard for ten cycles, week by week, and
+    where they end is the steady state. Wallets are read at the end of the run.
+    """
     import datetime as dt
 
+    from .model import Double11Model
+    from .params import build_params
+
     start = dt.date(2026, 1, 5)
-    params = build_params({"festival.format": "none", "consumers.n": consumers, "season.warmup_days": 0,
+    params = build_params({"festival.format": "none", "consumers.n": consumers,
                            "season.start": start.isoformat(), "season.end": (start + dt.timedelta(days=days)).isoformat()})
     model = Double11Model(params, seed)
-    model.run()
     pop = model.consumers
+    n_cat = len(CATEGORIES)
+    bought = np.zeros((n_cat, BINS.size + 1))
+    exposure = np.zeros((n_cat, BINS.size + 1))  # consumer-weeks spent at each need
+    reliefs: list[np.ndarray] = []
+    commit = pop.commit
+
+    def recording_commit(idx, category, relief, spend, unique=False):
+        if model.hour >= settle_days * 24:
+            need = pop.need_base[idx, category] + pop.need_rate[category] * np.float32(model.hour)
+            np.add.at(bought, (category, np.digitize(need, BINS)), 1.0)
+            reliefs.append(np.column_stack([category, relief]))
+        commit(idx, category, relief, spend, unique)
+
+    pop.commit = recording_commit
     everyone = np.arange(pop.n)
-    need = pop.need_now(everyone)
-    cap = pop.weekly_budget * np.float32(pop.params.savings_cap_weeks)
-    wallet = pop._wallet_now(everyone) / cap
-    return np.quantile(need, QUANTILES, axis=0).T, np.quantile(wallet, QUANTILES)
+    for _ in range(model.calendar.n_hours):
+        model.step()
+        if model.hour >= settle_days * 24 and model.hour % 24 == 0:
+            need = pop.need_now(everyone)
+            for c in range(n_cat):
+                exposure[c] += np.bincount(np.digitize(need[:, c], BINS), minlength=BINS.size + 1) / 7.0
+    wallet = pop._wallet_now(everyone) / (pop.weekly_budget * np.float32(pop.params.savings_cap_weeks))
+
+    relief_by = np.concatenate(reliefs)
+    weekly_growth = pop.need_rate * 168.0
+    rng = np.random.default_rng(seed)
+    chains = 50_000
+    need = np.empty((n_cat, QUANTILES.size))
+    for c in range(n_cat):
+        # hazard per week by need bin: rising with need (the outside option loses its pull as need
+        # grows), fitted by isotonic regression weighted by exposure; flat beyond the bins seen
+        seen = exposure[c] > 0
+        index = np.arange(BINS.size + 1)
+        fit = isotonic_regression(bought[c, seen] / exposure[c, seen], weights=exposure[c, seen]).x
+        hazard = np.interp(index, index[seen], fit)
+        relief = relief_by[relief_by[:, 0] == c, 1]
+        level = rng.uniform(-0.5, 1.5, chains)
+        weeks = int(10 * relief.mean() / weekly_growth[c]) + 52
+        for _ in range(weeks):
+            level += weekly_growth[c]
+            buys = rng.random(chains) < -np.expm1(-hazard[np.digitize(level, BINS)])
+            level[buys] -= relief[rng.integers(0, relief.size, int(buys.sum()))]
+        need[c] = np.quantile(level, QUANTILES)
+    return need, np.quantile(wallet, QUANTILES)
 
 
 def write_table(need: np.ndarray, wallet: np.ndarray, note: str) -> None:
@@ -82,7 +133,7 @@ def write_table(need: np.ndarray, wallet: np.ndarray, note: str) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description="Measure the ordinary economy's steady state and write sim/steady_state_table.py.")
     ap.add_argument("--consumers", type=int, default=20_000)
-    ap.add_argument("--days", type=int, default=364)
+    ap.add_argument("--days", type=int, default=120)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     need, wallet = measure(args.consumers, args.days, args.seed)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from ..catalog import ARCHETYPE_NAMES, ARCHETYPES, CATEGORIES, category_array
+from ..catalog import ARCHETYPE_NAMES, ARCHETYPES, CATEGORIES, EVERYDAY_DISCOUNT, category_array
 from ..params import Params
 
 if TYPE_CHECKING:
@@ -249,8 +249,11 @@ def create_brands(model: "Double11Model", params: Params, rng: np.random.Generat
         book.offline_presence[rows] = spec.offline_presence
         book.participation[rows] = min(1.0, params.festival.participation * spec.participation)
         book.forecast[rows] = spec.size  # relative; scaled to units below
-    # Scale forecasts so each category's brands together expect the category's ordinary demand.
-    weekly_need = category_array("need_per_week") * params.consumers.need_scale * n_consumers
+    # Scale forecasts so each category's brands together expect the category's ordinary demand:
+    # its need, plus the extra use that everyday discounts bring (``consumers.expansion``).
+    cp = params.consumers
+    extra_use = min(cp.expansion_cap, cp.expansion * EVERYDAY_DISCOUNT)
+    weekly_need = category_array("need_per_week") * cp.need_scale * n_consumers / (1.0 - extra_use)
     for c in range(len(CATEGORIES)):
         rows = book.category == c
         book.forecast[rows] *= weekly_need[c] / 7.0 / book.forecast[rows].sum()
@@ -260,7 +263,7 @@ def create_brands(model: "Double11Model", params: Params, rng: np.random.Generat
     book.return_rate[:] = category_array("return_base")[book.category]
     _initial_reviews(book, params, rng)
     book.recent_gmv[:] = book.forecast * book.list_price
-    book.discount[:] = rng.uniform(0.0, 0.1, n)
+    book.discount[:] = rng.uniform(0.0, 2 * EVERYDAY_DISCOUNT, n)
     brands = [Brand(model, i, book) for i in range(n)]
     return book, brands
 

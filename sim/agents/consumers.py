@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from ..catalog import CATEGORIES, TIERS, category_array
+from ..catalog import CATEGORIES, EVERYDAY_DISCOUNT, TIERS, category_array
 from ..params import Params
 from ..steady_state import draw_need, draw_wallet_share
 from .consumer_kernels import N_FIXED_UNIFORMS, ChoiceSettings, HourConditions, OfferTables, ShopperColumns, activate_hour, shop_hour
@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     from ..model import Double11Model
 
 HOURS_PER_WEEK = 168.0
-EVERYDAY_DISCOUNT = 0.05  # brands' mean discount at the start (uniform 0-10%): what consumers first remember
 NEVER = np.iinfo(np.int32).max  # churned_until of a consumer who never comes back
 
 
