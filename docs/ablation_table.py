@@ -21,6 +21,21 @@ def interval(x: np.ndarray) -> str:
     return f"{x.mean():.3f} ± {half:.3f}"
 
 
+def _decomposition(base: dict, seeds: int, title: str) -> list[str]:
+    slump = slump_decomposition(base, range(seeds))
+    whole, shares = slump[frozenset()], shapley(slump, SLUMP_PARTS)
+    lines = [
+        "", f"### {title}", "",
+        f"`post_festival_slump` of the single day: {interval(whole)}; with every part given back: "
+        f"{interval(slump[frozenset(SLUMP_PARTS)])}.", "",
+        "| part of the state given back | slump with only it given back | share of the slump (Shapley) |",
+        "|---|---|---|",
+    ]
+    for part in SLUMP_PARTS:
+        lines.append(f"| {part} | {interval(slump[frozenset({part})])} | {interval(shares[part])} |")
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--consumers", type=int, default=20000)
@@ -40,21 +55,17 @@ def main() -> None:
         left = off.mean() / on.mean() if on.mean() else float("nan")
         lines.append(f"| {a.fact} | {a.effect}; cause `{'+'.join(a.cause)}`, unrelated `{'+'.join(a.unrelated)}` "
                      f"| {interval(on)} | {interval(off)} | {left:.0%} | {interval(unrelated)} |")
-    slump = slump_decomposition(base, range(args.seeds))
-    whole, shares = slump[frozenset()], shapley(slump, SLUMP_PARTS)
     lines += [
         "", "## What the post-festival slump is made of", "",
-        f"`post_festival_slump` of the single day: {interval(whole)}. At the festival's close (Nov 12, 00:00) "
-        "parts of the festival run's state are given back, set to the `none` run's at that hour on the same seed, "
-        "and a copy of the run goes on through the week (`sim.ablations.slump_decomposition`). With every part "
-        f"given back the slump is {interval(slump[frozenset(SLUMP_PARTS)])}, so the parts account for it. "
-        "Parts overlap (a purchase needs both need and money), so each part's *share* is its Shapley value: "
-        "the slump it removes, averaged over every order of giving the parts back; the shares add up to the slump less what is left with every part given back.", "",
-        "| part of the state given back | slump with only it given back | share of the slump (Shapley) |",
-        "|---|---|---|",
+        "At the festival's close (Nov 12, 00:00) parts of the single-day run's state are given back, set to the "
+        "`none` run's at that hour on the same seed, and a copy of the run goes on through the week "
+        "(`sim.ablations.slump_decomposition`). Parts overlap (a purchase needs both need and money), so each part's "
+        "*share* is its Shapley value: the slump it removes, averaged over every order of giving the parts back; "
+        "the shares add up to the slump less what is left with every part given back.",
     ]
-    for part in SLUMP_PARTS:
-        lines.append(f"| {part} | {interval(slump[frozenset({part})])} | {interval(shares[part])} |")
+    lines += _decomposition(base, args.seeds, "With every mechanism on (the defaults)")
+    off = {"mechanisms.stockpiling": False, "mechanisms.reference_prices": False}
+    lines += _decomposition({**base, **off}, args.seeds, "With stockpiling (forward buying) and reference prices off")
     out = Path(__file__).with_name("ablations.md")
     out.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .agents.brands import BrandBook
 from .model import Double11Model
 from .params import build_params
 from .runs import run_model
@@ -95,10 +96,11 @@ def effects(ablation: Ablation, runs: Summaries) -> tuple[np.ndarray, np.ndarray
 # slump's week. Restoring every part leaves (almost) no slump, so the parts account for it; Shapley
 # shares split it fairly where parts overlap (a purchase needs both need and money).
 SLUMP_PARTS = ("stockpiles", "need met early", "wallets", "reference prices", "delivery backlog",
-               "satisfaction, loyalty, churn")
+               "satisfaction, loyalty, churn", "brands' stock, prices and ratings")
+BRAND_ACCOUNTS = ("revenue", "cost")  # what a brand has earned and spent: bookkeeping, not state that sells
 
 
-def _restore(fest: Double11Model, none: Double11Model, parts: frozenset[str], none_delay: np.ndarray) -> None:
+def _restore(fest: Double11Model, none: Double11Model, parts: frozenset[str]) -> None:
     """Give ``parts`` of the `none` run's state (at the same hour) to the festival run, in place."""
     f, n = fest.consumers, none.consumers
     growth = f.need_rate * np.float32(fest.hour)
@@ -113,16 +115,23 @@ def _restore(fest: Double11Model, none: Double11Model, parts: frozenset[str], no
         if part in parts:
             for c in columns:
                 setattr(f, c, getattr(n, c).copy())
-    if "delivery backlog" in parts:  # choices see the wait the `none` run's queue gives, hour by hour
-        start = fest.hour
-        fest.online.expected_delay_hours = lambda: float(none_delay[fest.hour - start])
+    if "brands' stock, prices and ratings" in parts:  # and what the platform shows them
+        for column in BrandBook.FLOATS:
+            if column not in BRAND_ACCOUNTS:
+                setattr(fest.brand_book, column, getattr(none.brand_book, column).copy())
+        for mine, theirs in zip(fest.brands, none.brands):
+            mine.pipeline = dict(theirs.pipeline)
+        fest.platform.exposure = none.platform.exposure.copy()
+    if "delivery backlog" in parts:  # the orders still queued: the waits they will be felt with, and the wait new orders expect
+        queues = copy.deepcopy((none.online.processing, none.online.logistics))
+        fest.online.processing, fest.online.logistics = queues
+        fest.online.processing_backlog = none.online.processing_backlog
+        fest.online.logistics_backlog = none.online.logistics_backlog
 
 
-def _advance(model: Double11Model, until: int, delays: list[float] | None = None) -> None:
-    """Step ``model`` up to hour ``until``, noting the expected delivery delay each hour if asked."""
+def _advance(model: Double11Model, until: int) -> None:
+    """Step ``model`` up to hour ``until``."""
     while model.hour < until:
-        if delays is not None:
-            delays.append(model.online.expected_delay_hours())
         model.step()
 
 
@@ -137,13 +146,12 @@ def slump_decomposition(base: dict[str, Any], seeds: range,
         a, b = fest.calendar.post_period()
         _advance(fest, a)
         _advance(none, a)
-        none_week, delays = copy.deepcopy(none), []
-        _advance(none_week, b, delays)
-        none_delay = np.array(delays)
+        none_week = copy.deepcopy(none)
+        _advance(none_week, b)
         reference = none_week.recorder.period_sum("gmv", (a, b))
         for parts in restored:
             run = copy.deepcopy(fest)
-            _restore(run, none, parts, none_delay)
+            _restore(run, none, parts)
             _advance(run, b)
             out.setdefault(parts, []).append(1.0 - run.recorder.period_sum("gmv", (a, b)) / reference)
     return {parts: np.array(v) for parts, v in out.items()}

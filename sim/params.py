@@ -50,16 +50,16 @@ class Consumers(_Section):
     weekly_budget: float = _f(300.0, "yuan/week", "mean weekly shopping budget per consumer; above an ordinary week's spending, so budgets bind on festival days, not ordinary ones", gt=0)
     budget_sigma: float = _f(0.6, "log-sd", "dispersion of budgets across consumers (lognormal)", ge=0, le=3)
     savings_cap_weeks: float = _f(52.0, "weeks", "unspent budget accumulates up to this many weeks of budget", gt=0)
-    need_scale: float = _f(0.6, "ratio", "multiplies every category's need per week (sim/catalog.py); sets an ordinary day's volume", gt=0, le=10)
+    need_scale: float = _f(0.667, "ratio", "multiplies every category's need per week (sim/catalog.py); sets an ordinary day's volume", gt=0, le=10)
     tier_shares: tuple[float, float, float] = _f(
         (0.38, 0.37, 0.25), "fraction", "shares of tier-1/2 city, lower-tier city and rural consumers"
     )
-    sessions_per_week: float = _f(2.91, "1/week", "shopping sessions per consumer per week on an ordinary day", gt=0)
+    sessions_per_week: float = _f(3.0, "1/week", "shopping sessions per consumer per week on an ordinary day", gt=0)
     online_preference: float = _f(0.72, "probability", "mean probability of shopping online rather than offline", ge=0, le=1)
     price_sensitivity: float = _f(3.0, "utility/log-price", "mean weight of log price in utility", gt=0)
     quality_sensitivity: float = _f(2.5, "utility/quality", "mean weight of true quality in utility", ge=0)
     deal_proneness: float = _f(0.5, "0-1", "mean deal-proneness (drives stockpiling and discount appeal)", ge=0, le=1)
-    need_weight: float = _f(9.12, "utility/log-unit", "weight of log accumulated need (units) in the purchase decision", ge=0)
+    need_weight: float = _f(8.18, "utility/log-unit", "weight of log accumulated need (units) in the purchase decision", ge=0)
     outside_utility: float = _f(2.5, "utility", "utility of buying nothing this session at one unit of need")
     service_weight: float = _f(1.0, "utility/service", "weight of a brand's service level in utility", ge=0)
     rating_weight: float = _f(1.5, "utility/rating", "weight of a brand's rating (0-1) in utility", ge=0)
@@ -77,9 +77,9 @@ class Consumers(_Section):
     anticipation_need: float = _f(2.0, "units", "need at which a purchase is too urgent to wait for a festival window", gt=0)
     festival_awareness: float = _f(0.85, "fraction", "share of consumers who know the festival calendar", ge=0, le=1)
     urgency_strength: float = _f(2.5, "utility", "pull to buy now as a window's close nears, for aware consumers with unmet need", ge=0)
-    urgency_activity: float = _f(1.46, "multiplier", "extra sessions of aware consumers in a window's last hours (checking carts)", ge=0)
+    urgency_activity: float = _f(1.08, "multiplier", "extra sessions of aware consumers in a window's last hours (checking carts)", ge=0)
     urgency_hours: float = _f(1.0, "hours", "decay time of deadline urgency before a window closes", gt=0)
-    stockpile_rate: float = _f(5.72, "units/discount", "extra units bought per unit of discount by a fully deal-prone consumer", ge=0)
+    stockpile_rate: float = _f(4.54, "units/discount", "extra units bought per unit of discount by a fully deal-prone consumer", ge=0)
     stockpile_min_discount: float = _f(0.1, "fraction", "smallest discount that makes deal-prone consumers stockpile", ge=0, le=1)
     max_units: int = _f(6, "units", "most units one purchase takes, stockpiling included", ge=1, le=50)
     need_cap: float = _f(3.0, "units", "need beyond which more need adds no purchase pressure", gt=0)
@@ -253,16 +253,15 @@ class Festival(_Section):
         "dates (end inclusive) or datetimes on the hour; discount defaults to festival.discount")
     accounting: tuple[Moment, ...] = _f(
         (), "[start, end]", "festival period for GMV accounting (end inclusive); [] = first opening to last close")
-    discount: float = _f(0.293, "fraction", "festival discount depth off list price (windows without their own)", ge=0, lt=1)
-    pull: float = _f(13.2, "multiplier", "activity multiplier inside a one-day festival window", ge=1)
+    discount: float = _f(0.309, "fraction", "festival discount depth off list price (windows without their own)", ge=0, lt=1)
+    pull: float = _f(11.0, "multiplier", "activity multiplier inside a one-day festival window", ge=1)
     attention_exponent: float = _f(
         1.03, "exponent", "finite attention: in a festival of D window days in all, each window hour gets 1 + (pull - 1) / D**exponent "
         "(0: every day as busy as a one-day festival; 1: a fixed budget of extra sessions; above 1: a longer festival "
         "draws fewer extra sessions in all)", ge=0, le=2)
-    opening_burst: float = _f(7.27, "multiplier", "extra activity in a window's first hour (midnight rush)", ge=1)
-    rush_hours: float = _f(
-        5.76, "hours", "time constant over which the opening rush fades (0: first hour only)", ge=0, le=24)
-    presale_reach: float = _f(0.0937, "fraction", "share of sessions during a deposit period that see pre-sale offers", ge=0, le=1)
+    opening_burst: float = _f(4.32, "multiplier", "extra activity in a window's first hour (midnight rush)", ge=1)
+    rush_hours: float = _f(2.91, "hours", "time constant over which the opening rush fades (0: first hour only)", ge=0, le=24)
+    presale_reach: float = _f(0.0847, "fraction", "share of sessions during a deposit period that see pre-sale offers", ge=0, le=1)
     deposit_share: float = _f(0.1, "fraction", "deposit paid at pre-order, as a share of the price", gt=0, le=1)
     balance_default: float = _f(0.05, "probability", "chance a pre-order's balance is never paid", ge=0, le=1)
     participation: float = _f(0.9, "fraction", "share of the festival discount the average brand matches", ge=0, le=1)

@@ -42,7 +42,7 @@ def test_an_ordinary_season_stays_where_it_starts(monkeypatch):
         weeks = _weekly_gmv(model)
         drift.append(weeks[-3:].mean() / weeks[:3].mean() - 1)
     assert abs(np.mean(drift)) < 0.08, drift
-    assert due[1] / due[0] < 0.05, f"{due[1] / due[0]:.3f} of the sessions that need a unit cannot pay for it"
+    assert due[1] / due[0] < 0.10, f"{due[1] / due[0]:.3f} of the sessions that need a unit cannot pay for it"
 
 
 def test_a_day_of_delivery_delay_costs_about_one_and_a_half_percent_of_online_sales():

@@ -56,19 +56,20 @@ def test_switching_the_cause_off_removes_at_least_half_and_an_unrelated_switch_d
     assert lower_bound(unrelated - 0.5 * on) > 0, f"the unrelated switch leaves {unrelated.mean():.4f} of {on.mean():.4f}"
 
 
-SPENT = frozenset({"wallets", "need met early"})
-NAMED = frozenset({"stockpiles", "reference prices"})
+FORWARD = frozenset({"need met early", "stockpiles", "reference prices"})
+MONEY = frozenset({"wallets"})
 
 
-def test_the_slump_is_money_and_need_spent_at_the_festival(runs):
+def test_the_slump_is_need_met_early_and_remembered_prices_not_money(runs):
     """What the slump is made of, by intervention: at the festival's close, give the festival run the
-    `none` run's wallets and unmet need and at least half of the week's slump goes; give it back what
-    was stockpiled and the remembered prices instead and most of the slump stays."""
-    slump = slump_decomposition(SEASON, range(8), [frozenset(), SPENT, NAMED])
+    `none` run's need (what was bought ahead: need met early and stockpiles) and remembered prices,
+    and at least half of the week's slump goes; give it back the `none` run's wallets instead and
+    most of the slump stays (ordinary days are limited by need, not money)."""
+    slump = slump_decomposition(SEASON, range(8), [frozenset(), FORWARD, MONEY])
     whole = slump[frozenset()]
     assert np.allclose(whole, metric(runs("single_day", ()), "post_festival_slump"))  # a copy continues the run exactly
-    assert lower_bound(0.5 * whole - slump[SPENT]) > 0, f"{slump[SPENT].mean():.3f} of {whole.mean():.3f} left"
-    assert lower_bound(slump[NAMED] - 0.5 * whole) > 0, f"{slump[NAMED].mean():.3f} of {whole.mean():.3f} left"
+    assert lower_bound(0.5 * whole - slump[FORWARD]) > 0, f"{slump[FORWARD].mean():.3f} of {whole.mean():.3f} left"
+    assert lower_bound(slump[MONEY] - 0.5 * whole) > 0, f"{slump[MONEY].mean():.3f} of {whole.mean():.3f} left"
 
 
 def test_deadline_urgency_makes_a_second_peak(runs):
