@@ -23,8 +23,8 @@ from sim.sweeps.spec import parse_spec
 # start or -1); accounting period), for three seasons: default, a short one with a deeper discount,
 # and a late start without warm-up (pre-sale clipped to the first hour, two_waves' first pre-sale dropped).
 SEASONS = {
-    "default": {"season.end": "2026-11-30", "festival.discount": 0.3},  # the defaults when these were recorded
-    "tiny": {"season.start": "2026-10-25", "season.end": "2026-11-20", "festival.discount": 0.45},
+    "default": {"season.end": "2026-11-30", "festival.discount": 0.3, "season.warmup_days": 14},  # the defaults when these were recorded
+    "tiny": {"season.start": "2026-10-25", "season.end": "2026-11-20", "festival.discount": 0.45, "season.warmup_days": 14},
     "late": {"season.start": "2026-11-01", "season.end": "2026-11-14", "season.warmup_days": 0, "festival.discount": 0.3},
 }
 BEFORE = {
