@@ -61,7 +61,8 @@ ABLATIONS = (
     Ablation("a slump after the festival", ("stockpiling", "reference_prices"), ("offline_integration",),
              _plain("post_festival_slump"), "post_festival_slump (single day)"),
     # Not offline integration: venues close by 22:00, so their festival traffic fills the two hours before the last two.
-    Ablation("a second peak before the close", ("deadline_urgency",), ("stockpiling",),
+    # Not stockpiling: without forward buying more consumers reach the close with need unmet (0.25 of 0.49 left).
+    Ablation("a second peak before the close", ("deadline_urgency",), ("delay_experience",),
              _against_none("closing_peak_ratio"), "closing_peak_ratio minus none's (single day)"),
     Ablation("single day leaves consumers less satisfied", ("delay_experience",), ("offline_integration",),
              _satisfaction_gap, "satisfaction_mean, continuous minus single day"),

@@ -18,9 +18,9 @@ GLOSSARY: tuple[tuple[str, str], ...] = (
      "pre-orders placed in those days are booked when their window opens, so part of the dip is accounting "
      "(pre_festival_deferral counts demand when it is committed)."),
     ("Post-festival slump", "1 - GMV in the 7 days after the last window over the no-festival run's. In the model it "
-     "is mostly money: consumers spend weeks of their budget at the festival and buy less until it refills; "
-     "purchases made early, the delivery backlog and remembered festival prices are smaller parts, stockpiles almost "
-     "none (docs/ablations.md)."),
+     "is mostly forward buying: consumers buy at the festival what they would have bought in the following days "
+     "(and some units beyond need), so they need less afterwards; remembered festival prices make the next week's "
+     "prices feel dear, and the delivery backlog makes new orders wait (docs/ablations.md)."),
     ("Peak logistics backlog", "the largest number of parcels waiting for dispatch at any hour of the season: the "
      "load the festival puts on logistics."),
     ("95th pct delivery delay", "the wait (hours, beyond normal transit) that 95% of online orders do not exceed."),
