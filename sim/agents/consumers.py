@@ -106,7 +106,7 @@ class ConsumerPopulation(mesa.Agent):
         tier_budget = np.asarray(cp.tier_budget) / float(np.dot(cp.tier_budget, cp.tier_shares))
         budget_draw = rng.lognormal(-cp.budget_sigma**2 / 2, cp.budget_sigma, n)
         self.weekly_budget = (cp.weekly_budget * tier_budget[self.tier] * budget_draw).astype(np.float32)
-        self.wallet = (self.weekly_budget * np.float32(cp.savings_cap_weeks) * draw_wallet_share(rng, n)).astype(np.float32)
+        self.wallet = self._steady_wallets(rng)
         self.price_sensitivity = (cp.price_sensitivity * rng.lognormal(-0.08, 0.4, n)).astype(np.float32)
         self.quality_sensitivity = (cp.quality_sensitivity * rng.lognormal(-0.08, 0.4, n)).astype(np.float32)
         self.deal_proneness = _beta_with_mean(rng, cp.deal_proneness, 4.0, n).astype(np.float32)
@@ -174,13 +174,17 @@ class ConsumerPopulation(mesa.Agent):
         what was stockpiled and let remembered prices and wallets settle: needs, reference discounts and
         wallets are drawn again as at the start. Satisfaction, loyalty and churn carry over; churned
         consumers stay away as long as they would have."""
-        n = self.n
-        self.need_base = draw_need(rng, n)
+        self.need_base = draw_need(rng, self.n)
         self.ref_discount[:] = np.float32(EVERYDAY_DISCOUNT)
-        self.wallet = (self.weekly_budget * np.float32(self.params.savings_cap_weeks) * draw_wallet_share(rng, n)).astype(np.float32)
+        self.wallet = self._steady_wallets(rng)
         self.last_hour[:] = 0
         away = (self.churned_until > 0) & (self.churned_until < NEVER)
         self.churned_until[away] = np.maximum(self.churned_until[away] - hours, 0)
+
+    def _steady_wallets(self, rng: np.random.Generator) -> np.ndarray:
+        """Wallets as the ordinary economy leaves them: a steady-state share of each savings cap."""
+        cap = self.weekly_budget * np.float32(self.params.savings_cap_weeks)
+        return (cap * draw_wallet_share(rng, self.n)).astype(np.float32)
 
     # --- activity -------------------------------------------------------------------
     def _wallet_now(self, idx: np.ndarray) -> np.ndarray:
