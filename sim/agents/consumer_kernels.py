@@ -18,10 +18,14 @@ reference prices, with the model parameters passed as float32 scalars by the cal
 
 from __future__ import annotations
 
+import multiprocessing
+import threading
+import types
 from typing import NamedTuple
 
+import numba
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 
 class ShopperColumns(NamedTuple):
@@ -187,8 +191,7 @@ def poisson_inverse(lam, u, cap):
     return k
 
 
-@njit(cache=True)
-def activate_hour(candidates, uniforms, lam_on, lam_off, lam_max, urgency_activity, activity_floor,
+def _activate_hour(candidates, uniforms, lam_on, lam_off, lam_max, urgency_activity, activity_floor,
                   online_preference, satisfaction, churned_until, aware,
                   wallet, weekly_budget, last_hour, hour, savings_cap_weeks, hours_per_week):
     """Thinning of the hour's candidates (drawn at rate ``lam_max``) to the active consumers.
@@ -202,16 +205,15 @@ def activate_hour(candidates, uniforms, lam_on, lam_off, lam_max, urgency_activi
     to this hour (in place). Returns the active consumers and whether each shops online.
     """
     k = candidates.shape[0]
-    active = np.empty(k, dtype=np.int64)
+    kept = np.zeros(k, dtype=np.bool_)
     online = np.empty(k, dtype=np.bool_)
     f32 = np.float32
-    n = 0
     # Columns gathered first, one per loop, so the cache misses overlap (see shop_hour).
     preference = _gather(online_preference, candidates)
     content = _gather(satisfaction, candidates)
     aware_now = _gather(aware, candidates)
     back = _gather(churned_until, candidates)
-    for i in range(k):
+    for i in prange(k):  # candidates are distinct consumers: in parallel, each in its own slot
         consumer = candidates[i]
         pref = preference[i]
         factor = activity_floor + content[i]
@@ -221,15 +223,15 @@ def activate_hour(candidates, uniforms, lam_on, lam_off, lam_max, urgency_activi
         base = on + (f32(1.0) - pref) * lam_off
         if not (uniforms[i, 0] * lam_max < base * factor) or back[i] > hour:
             continue
-        active[n] = consumer
-        online[n] = uniforms[i, 1] * base < on
+        kept[i] = True
+        online[i] = uniforms[i, 1] * base < on
         budget = weekly_budget[consumer]
         elapsed = f32(hour - last_hour[consumer])
         cap = budget * savings_cap_weeks
         wallet[consumer] = min(cap, max(wallet[consumer], f32(0.0)) + budget * elapsed / hours_per_week)
         last_hour[consumer] = hour
-        n += 1
-    return active[:n], online[:n]
+    out = np.flatnonzero(kept)  # the active consumers, in order
+    return candidates[out], online[out]
 
 
 @njit(cache=True)
@@ -256,8 +258,7 @@ def _gather(column, idx):
 N_FIXED_UNIFORMS = 8  # per session: category, venue, admission, pre-sale, logit, units, overflow, pick-up
 
 
-@njit(cache=True)
-def shop_hour(idx, online, offer, shoppers, settings, now, uniforms):
+def _shop_hour(idx, online, offer, shoppers, settings, now, uniforms):
     """Every session of the hour, from the active consumers (``idx``, sorted) to their decisions.
 
     ``offer`` (OfferTables), ``shoppers`` (ShopperColumns), ``settings`` (ChoiceSettings)
@@ -278,13 +279,15 @@ def shop_hour(idx, online, offer, shoppers, settings, now, uniforms):
     presale_group = offer.price.shape[0] - 1
     s = uniforms.shape[1] - N_FIXED_UNIFORMS
     f32 = np.float32
-    growth = shoppers.need_rate * f32(now.hour)
+    growth = np.empty(n_categories, dtype=np.float32)  # a loop, not an array expression: no parallel=... warning
+    for c in range(n_categories):
+        growth[c] = shoppers.need_rate[c] * f32(now.hour)
 
     # The active consumers' columns, gathered first, one column per loop: independent reads
     # let the CPU overlap the cache misses, which dominate when the population is much
     # larger than the caches (the decision loops below would wait for each in turn).
     need = np.empty((k, n_categories), dtype=np.float32)
-    for i in range(k):
+    for i in prange(k):
         for c in range(n_categories):
             need[i, c] = shoppers.need_base[idx[i], c] + growth[c]
     tier = _gather(shoppers.tier, idx)
@@ -298,8 +301,7 @@ def shop_hour(idx, online, offer, shoppers, settings, now, uniforms):
     # an open venue of their tier carrying the category, online if there is none).
     category = np.full(k, -1, dtype=np.int64)   # -1: no need, no session
     venue = np.zeros(k, dtype=np.int64)
-    visits = np.zeros(n_venues, dtype=np.int64)
-    for i in range(k):
+    for i in prange(k):
         total = f32(0.0)
         for c in range(n_categories):
             total += max(need[i, c], f32(0.0))
@@ -316,15 +318,17 @@ def shop_hour(idx, online, offer, shoppers, settings, now, uniforms):
         if not online[i]:
             cum = offer.venue_cum[tier[i], c_pick]
             if cum[n_venues - 1] > 0:
-                pick = _pick_venue(cum, uniforms[i, 1])
-                venue[i] = pick + 1
-                visits[pick] += 1
+                venue[i] = _pick_venue(cum, uniforms[i, 1]) + 1
+    visits = np.zeros(n_venues, dtype=np.int64)
+    for i in range(k):
+        if venue[i] > 0:
+            visits[venue[i] - 1] += 1
 
     loyal = np.empty(k, dtype=np.int64)
     reference = np.empty(k, dtype=np.float32)
-    for i in range(k):
+    for i in prange(k):
         loyal[i] = shoppers.loyal[idx[i], max(category[i], 0)]
-    for i in range(k):
+    for i in prange(k):
         reference[i] = shoppers.ref_discount[idx[i], max(category[i], 0)]
 
     # Venues over their hourly visit capacity turn a random share of visitors away.
@@ -345,22 +349,26 @@ def shop_hour(idx, online, offer, shoppers, settings, now, uniforms):
     surplus_out = np.zeros(k, dtype=np.float64)
     relief_out = np.zeros(k, dtype=np.float32)
     pickup_out = np.zeros(k, dtype=np.bool_)
-    options = np.empty(s + 1, dtype=np.int64)
-    valid = np.empty(s + 1, dtype=np.bool_)
-    utility = np.empty(s + 1, dtype=np.float32)
-    weights = np.empty(s + 1, dtype=np.float32)
-    turned_away = np.zeros(n_venues, dtype=np.int64)
-    n = 0
+    kept = np.zeros(k, dtype=np.bool_)      # a session with an outcome (the serial loop's order is kept below)
+    away = np.zeros(k, dtype=np.int64)      # the venue (1..) that turned this visitor away, 0 = none
+    ref_discount = shoppers.ref_discount    # written in the parallel loop: through a tuple's field it would be lost (numba #7135)
 
     # Pass 2: admission, pre-sale, consideration set, logit choice, units, reference price.
-    for i in range(k):
+    # Sessions are independent (each consumer at most once), so they run in parallel: each
+    # writes its own slot i; scratch space is per session.
+    for i in prange(k):
         c = category[i]
         if c < 0:
             continue
+        options = np.empty(s + 1, dtype=np.int64)
+        valid = np.empty(s + 1, dtype=np.bool_)
+        utility = np.empty(s + 1, dtype=np.float32)
+        weights = np.empty(s + 1, dtype=np.float32)
+        n = i  # this session's slot in the outputs (the kept ones are collected in order below)
         consumer = idx[i]
         shop_venue = venue[i]
         if shop_venue > 0 and not uniforms[i, 2] < accept[shop_venue - 1]:
-            turned_away[shop_venue - 1] += 1
+            away[i] = shop_venue
             if not uniforms[i, 6] < offer.overflow_online[shop_venue - 1]:
                 continue
             shop_venue = 0  # a full integrated venue sends its visitor online
@@ -476,14 +484,76 @@ def shop_hour(idx, online, offer, shoppers, settings, now, uniforms):
             observed = seen / n_seen if n_seen > 0 else ref
         if settings.reference_prices:  # a deal is memorable at once; regular prices win back slowly
             speed = settings.reference_smoothing if observed > ref else settings.reference_recovery
-            shoppers.ref_discount[consumer, c] = ref + speed * (observed - ref)
+            ref_discount[consumer, c] = ref + speed * (observed - ref)
         consumer_out[n] = consumer
         category_out[n] = c
         venue_out[n] = shop_venue
         presale_out[n] = presale
         delay_out[n] = delay
         surplus_out[n] = (logsum - base_outside) * offer.category_price[c] / ps
-        n += 1
-    return (consumer_out[:n], category_out[:n], venue_out[:n], presale_out[:n], brand_out[:n], units_out[:n],
-            paid_out[:n], depth_out[:n], delay_out[:n], surplus_out[:n], relief_out[:n], pickup_out[:n], visits,
+        kept[n] = True
+    turned_away = np.zeros(n_venues, dtype=np.int64)
+    for i in range(k):
+        if away[i] > 0:
+            turned_away[away[i] - 1] += 1
+    out = np.flatnonzero(kept)  # the sessions kept, in order
+    return (consumer_out[out], category_out[out], venue_out[out], presale_out[out], brand_out[out], units_out[out],
+            paid_out[out], depth_out[out], delay_out[out], surplus_out[out], relief_out[out], pickup_out[out], visits,
             turned_away)
+
+
+# --- serial and parallel compilations --------------------------------------------------------
+# Each kernel is compiled twice from the same source: serially (``prange`` is ``range``) and with
+# its ``prange`` loops on numba's threads. The loops write each session's results to its own
+# slot and the kept ones are collected in order, so both give bit-identical results; the
+# public functions pick one per call.
+
+PARALLEL_MIN_SESSIONS = 2000     # smaller hours run serially: starting the threads would cost more than it saves
+PARALLEL_MIN_CANDIDATES = 20000  # activity draws are cheap per candidate
+
+
+def _twin(fn, suffix):
+    """A copy of ``fn`` under another name: numba keys its disk cache by the function's name, not its
+    compile options, so a serial and a parallel compilation of one function need two names."""
+    twin = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__ + suffix, fn.__defaults__, fn.__closure__)
+    twin.__qualname__ = fn.__qualname__ + suffix
+    twin.__doc__ = fn.__doc__
+    return twin
+
+
+def _parallel_jit(fn):
+    """``fn`` compiled with its ``prange`` loops on numba's threads (nothing else parallelised)."""
+    options = dict(prange=True, comprehension=False, reduction=False, inplace_binop=False, setitem=False,
+                   numpy=False, stencil=False, fusion=False)
+    return njit(cache=True, parallel=options)(_twin(fn, "_parallel"))
+
+
+def kernel_threads() -> int:
+    """Threads the kernels may use: numba's (``NUMBA_NUM_THREADS``, ``numba.set_num_threads``), but
+    one in a worker process (sweeps, scenarios, calibration: multiprocessing children, Dask
+    workers), whose sibling workers already use the other cores, and one outside the main
+    thread (Dask runs tasks in threads; a threading layer may allow one parallel caller only)."""
+    if multiprocessing.parent_process() is not None or threading.current_thread() is not threading.main_thread():
+        return 1
+    return numba.get_num_threads()
+
+
+_activate_hour_serial = njit(cache=True)(_activate_hour)
+_activate_hour_parallel = _parallel_jit(_activate_hour)
+_shop_hour_serial = njit(cache=True)(_shop_hour)
+_shop_hour_parallel = _parallel_jit(_shop_hour)
+
+
+def activate_hour(candidates, *args):
+    """See ``_activate_hour``; on several threads for many candidates (same results)."""
+    parallel = candidates.shape[0] >= PARALLEL_MIN_CANDIDATES and kernel_threads() > 1
+    kernel = _activate_hour_parallel if parallel else _activate_hour_serial
+    return kernel(candidates, *args)
+
+
+def shop_hour(idx, online, offer, shoppers, settings, now, uniforms):
+    """See ``_shop_hour``; on several threads for a large hour (same results: each session is
+    decided alone, in its own slot, and the outputs are collected in order)."""
+    parallel = idx.shape[0] >= PARALLEL_MIN_SESSIONS and kernel_threads() > 1
+    kernel = _shop_hour_parallel if parallel else _shop_hour_serial
+    return kernel(idx, online, offer, shoppers, settings, now, uniforms)

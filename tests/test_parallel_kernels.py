@@ -1,0 +1,56 @@
+"""The consumer kernels on several threads give exactly the serial results (and worker processes stay serial)."""
+
+import hashlib
+import multiprocessing
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import sim.agents.consumer_kernels as kernels
+from sim.runs import run_model
+
+SHORT = {"consumers.n": 3000, "season.start": "2026-10-28", "season.end": "2026-11-16", "season.warmup_days": 7}
+
+
+def _run_digest(fmt: str) -> str:
+    result = run_model({**SHORT, "festival.format": fmt}, seed=4, counterfactual=False)
+    digest = hashlib.sha256(repr(sorted(result.summary.items())).encode())
+    digest.update(pd.util.hash_pandas_object(result.hourly, index=True).values.tobytes())
+    return digest.hexdigest()
+
+
+@pytest.mark.parametrize("fmt", ["single_day", "two_waves"])
+def test_parallel_kernels_are_bit_identical_to_serial(monkeypatch, fmt):
+    monkeypatch.setattr(kernels, "PARALLEL_MIN_SESSIONS", 10**12)
+    monkeypatch.setattr(kernels, "PARALLEL_MIN_CANDIDATES", 10**12)
+    serial = _run_digest(fmt)
+    # every hour on the parallel compilations, even on one core (then with one thread)
+    monkeypatch.setattr(kernels, "PARALLEL_MIN_SESSIONS", 0)
+    monkeypatch.setattr(kernels, "PARALLEL_MIN_CANDIDATES", 0)
+    monkeypatch.setattr(kernels, "kernel_threads", lambda: 2)
+    assert _run_digest(fmt) == serial
+
+
+def _threads_in_child(queue) -> None:
+    queue.put(kernels.kernel_threads())
+
+
+def test_worker_processes_run_the_kernels_serially():
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    child = context.Process(target=_threads_in_child, args=(queue,))
+    child.start()
+    child.join(120)
+    assert queue.get(timeout=5) == 1
+
+
+def test_empty_hours():
+    none = np.empty(0, dtype=np.int64)
+    for parallel in (False, True):
+        kernel = kernels._activate_hour_parallel if parallel else kernels._activate_hour_serial
+        f32 = np.float32
+        active, online = kernel(none, np.empty((0, 2)), f32(0.1), f32(0.1), 0.3, f32(0), f32(0.5), np.zeros(3, np.float32),
+                                np.zeros(3, np.float32), np.zeros(3, np.int32), np.zeros(3, np.bool_), np.zeros(3, np.float32),
+                                np.zeros(3, np.float32), np.zeros(3, np.int32), 5, f32(52), f32(168))
+        assert active.size == 0 and online.size == 0
