@@ -54,3 +54,25 @@ def test_empty_hours():
                                 np.zeros(3, np.float32), np.zeros(3, np.int32), np.zeros(3, np.bool_), np.zeros(3, np.float32),
                                 np.zeros(3, np.float32), np.zeros(3, np.int32), 5, f32(52), f32(168))
         assert active.size == 0 and online.size == 0
+
+
+def test_kernels_run_serially_while_other_processes_keep_the_cores_busy(monkeypatch):
+    clock = {"wall": 100.0, "system": 0.0, "own": 0.0}
+    monkeypatch.setattr(kernels.time, "monotonic", lambda: clock["wall"])
+    monkeypatch.setattr(kernels.time, "process_time", lambda: clock["own"])
+    monkeypatch.setattr(kernels._OtherLoad, "_system_busy_s", staticmethod(lambda: clock["system"]))
+    monkeypatch.setattr(kernels.os, "cpu_count", lambda: 2)
+    load = kernels._OtherLoad()
+    assert load.busy(2)  # not measured yet
+
+    def second(own: float, others: float) -> bool:
+        clock["wall"] += 1.0
+        clock["own"] += own
+        clock["system"] += own + others
+        return load.busy(2)
+
+    assert not second(own=1.8, others=0.1)   # this process alone
+    assert second(own=1.0, others=1.0)       # another process on a core
+    assert not second(own=1.0, others=0.3)
+    clock["system"] += 5.0                   # within the interval: the last answer
+    assert not load.busy(2)

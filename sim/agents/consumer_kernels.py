@@ -19,7 +19,9 @@ reference prices, with the model parameters passed as float32 scalars by the cal
 from __future__ import annotations
 
 import multiprocessing
+import os
 import threading
+import time
 import types
 from typing import NamedTuple
 
@@ -528,14 +530,62 @@ def _parallel_jit(fn):
     return njit(cache=True, parallel=options)(_twin(fn, "_parallel"))
 
 
+class _OtherLoad:
+    """Whether other processes keep the cores busy: their CPU time over about the last second
+    (Linux ``/proc/stat``, less this process's own; the hypervisor's steal counts as theirs).
+
+    Threads of a parallel loop wait for each other at its end, so one descheduled thread
+    holds up the hour: with another busy process on 2 cores, the parallel kernels made a
+    100k-consumer season several times slower than the serial ones (and GNU OpenMP's
+    spin-waiting threads slow the other process down too). Until the first measurement: busy.
+    """
+
+    INTERVAL_S = 1.0
+
+    def __init__(self) -> None:
+        self.last: tuple[float, float, float] | None = None  # wall clock, system busy s, own CPU s
+        self.value = True
+
+    @staticmethod
+    def _system_busy_s() -> float | None:
+        try:
+            with open("/proc/stat", "rb") as f:
+                ticks = [int(x) for x in f.readline().split()[1:9]]
+        except (OSError, ValueError):
+            return None
+        user, nice, system, _idle, _iowait, irq, softirq, steal = ticks + [0] * (8 - len(ticks))
+        return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+    def busy(self, threads: int) -> bool:
+        now = time.monotonic()
+        if self.last is not None and now - self.last[0] < self.INTERVAL_S:
+            return self.value
+        system, own = self._system_busy_s(), time.process_time()
+        if system is None:  # not Linux: no measurement, no guard
+            self.value = False
+            return False
+        if self.last is not None:
+            others = (system - self.last[1] - (own - self.last[2])) / (now - self.last[0])
+            self.value = others > (os.cpu_count() or 1) - threads + 0.5  # not a core free for each thread
+        self.last = (now, system, own)
+        return self.value
+
+
+_OTHER_LOAD = _OtherLoad()
+
+
 def kernel_threads() -> int:
     """Threads the kernels may use: numba's (``NUMBA_NUM_THREADS``, ``numba.set_num_threads``), but
     one in a worker process (sweeps, scenarios, calibration: multiprocessing children, Dask
-    workers), whose sibling workers already use the other cores, and one outside the main
-    thread (Dask runs tasks in threads; a threading layer may allow one parallel caller only)."""
+    workers), whose sibling workers already use the other cores, one outside the main thread
+    (Dask runs tasks in threads; a threading layer may allow one parallel caller only), and
+    one while other processes keep the cores busy (``_OtherLoad``). Results never depend on it."""
     if multiprocessing.parent_process() is not None or threading.current_thread() is not threading.main_thread():
         return 1
-    return numba.get_num_threads()
+    threads = numba.get_num_threads()
+    if threads > 1 and _OTHER_LOAD.busy(threads):
+        return 1
+    return threads
 
 
 _activate_hour_serial = njit(cache=True)(_activate_hour)
