@@ -1,9 +1,8 @@
-"""The consumer kernels on several threads give exactly the serial results (and worker processes stay serial)."""
+"""``shop_hour`` on several threads gives exactly the serial results (and worker processes stay serial)."""
 
 import hashlib
 import multiprocessing
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -23,11 +22,9 @@ def _run_digest(fmt: str) -> str:
 @pytest.mark.parametrize("fmt", ["single_day", "two_waves"])
 def test_parallel_kernels_are_bit_identical_to_serial(monkeypatch, fmt):
     monkeypatch.setattr(kernels, "PARALLEL_MIN_SESSIONS", 10**12)
-    monkeypatch.setattr(kernels, "PARALLEL_MIN_CANDIDATES", 10**12)
     serial = _run_digest(fmt)
-    # every hour on the parallel compilations, even on one core (then with one thread)
+    # every hour (empty ones too) on the parallel compilation, even on one core (then with one thread)
     monkeypatch.setattr(kernels, "PARALLEL_MIN_SESSIONS", 0)
-    monkeypatch.setattr(kernels, "PARALLEL_MIN_CANDIDATES", 0)
     monkeypatch.setattr(kernels, "kernel_threads", lambda: 2)
     assert _run_digest(fmt) == serial
 
@@ -43,17 +40,6 @@ def test_worker_processes_run_the_kernels_serially():
     child.start()
     child.join(120)
     assert queue.get(timeout=5) == 1
-
-
-def test_empty_hours():
-    none = np.empty(0, dtype=np.int64)
-    for parallel in (False, True):
-        kernel = kernels._activate_hour_parallel if parallel else kernels._activate_hour_serial
-        f32 = np.float32
-        active, online = kernel(none, np.empty((0, 2)), f32(0.1), f32(0.1), 0.3, f32(0), f32(0.5), np.zeros(3, np.float32),
-                                np.zeros(3, np.float32), np.zeros(3, np.int32), np.zeros(3, np.bool_), np.zeros(3, np.float32),
-                                np.zeros(3, np.float32), np.zeros(3, np.int32), 5, f32(52), f32(168))
-        assert active.size == 0 and online.size == 0
 
 
 def test_kernels_run_serially_while_other_processes_keep_the_cores_busy(monkeypatch):

@@ -193,7 +193,8 @@ def poisson_inverse(lam, u, cap):
     return k
 
 
-def _activate_hour(candidates, uniforms, lam_on, lam_off, lam_max, urgency_activity, activity_floor,
+@njit(cache=True)
+def activate_hour(candidates, uniforms, lam_on, lam_off, lam_max, urgency_activity, activity_floor,
                   online_preference, satisfaction, churned_until, aware,
                   wallet, weekly_budget, last_hour, hour, savings_cap_weeks, hours_per_week):
     """Thinning of the hour's candidates (drawn at rate ``lam_max``) to the active consumers.
@@ -207,15 +208,16 @@ def _activate_hour(candidates, uniforms, lam_on, lam_off, lam_max, urgency_activ
     to this hour (in place). Returns the active consumers and whether each shops online.
     """
     k = candidates.shape[0]
-    kept = np.zeros(k, dtype=np.bool_)
+    active = np.empty(k, dtype=np.int64)
     online = np.empty(k, dtype=np.bool_)
     f32 = np.float32
+    n = 0
     # Columns gathered first, one per loop, so the cache misses overlap (see shop_hour).
     preference = _gather(online_preference, candidates)
     content = _gather(satisfaction, candidates)
     aware_now = _gather(aware, candidates)
     back = _gather(churned_until, candidates)
-    for i in prange(k):  # candidates are distinct consumers: in parallel, each in its own slot
+    for i in range(k):
         consumer = candidates[i]
         pref = preference[i]
         factor = activity_floor + content[i]
@@ -225,15 +227,15 @@ def _activate_hour(candidates, uniforms, lam_on, lam_off, lam_max, urgency_activ
         base = on + (f32(1.0) - pref) * lam_off
         if not (uniforms[i, 0] * lam_max < base * factor) or back[i] > hour:
             continue
-        kept[i] = True
-        online[i] = uniforms[i, 1] * base < on
+        active[n] = consumer
+        online[n] = uniforms[i, 1] * base < on
         budget = weekly_budget[consumer]
         elapsed = f32(hour - last_hour[consumer])
         cap = budget * savings_cap_weeks
         wallet[consumer] = min(cap, max(wallet[consumer], f32(0.0)) + budget * elapsed / hours_per_week)
         last_hour[consumer] = hour
-    out = np.flatnonzero(kept)  # the active consumers, in order
-    return candidates[out], online[out]
+        n += 1
+    return active[:n], online[:n]
 
 
 @njit(cache=True)
@@ -258,6 +260,7 @@ def _gather(column, idx):
 
 
 N_FIXED_UNIFORMS = 8  # per session: category, venue, admission, pre-sale, logit, units, overflow, pick-up
+_PARALLEL = False     # True in the parallel compilation of ``_shop_hour`` (a compile-time constant)
 
 
 def _shop_hour(idx, online, offer, shoppers, settings, now, uniforms):
@@ -353,19 +356,24 @@ def _shop_hour(idx, online, offer, shoppers, settings, now, uniforms):
     pickup_out = np.zeros(k, dtype=np.bool_)
     kept = np.zeros(k, dtype=np.bool_)      # a session with an outcome (the serial loop's order is kept below)
     away = np.zeros(k, dtype=np.int64)      # the venue (1..) that turned this visitor away, 0 = none
+    options = np.empty(s + 1, dtype=np.int64)
+    valid = np.empty(s + 1, dtype=np.bool_)
+    utility = np.empty(s + 1, dtype=np.float32)
+    weights = np.empty(s + 1, dtype=np.float32)
     ref_discount = shoppers.ref_discount    # written in the parallel loop: through a tuple's field it would be lost (numba #7135)
 
     # Pass 2: admission, pre-sale, consideration set, logit choice, units, reference price.
     # Sessions are independent (each consumer at most once), so they run in parallel: each
-    # writes its own slot i; scratch space is per session.
+    # writes its own slot i.
     for i in prange(k):
         c = category[i]
         if c < 0:
             continue
-        options = np.empty(s + 1, dtype=np.int64)
-        valid = np.empty(s + 1, dtype=np.bool_)
-        utility = np.empty(s + 1, dtype=np.float32)
-        weights = np.empty(s + 1, dtype=np.float32)
+        if _PARALLEL:  # scratch space of its own (numba allocates it once per thread)
+            options = np.empty(s + 1, dtype=np.int64)
+            valid = np.empty(s + 1, dtype=np.bool_)
+            utility = np.empty(s + 1, dtype=np.float32)
+            weights = np.empty(s + 1, dtype=np.float32)
         n = i  # this session's slot in the outputs (the kept ones are collected in order below)
         consumer = idx[i]
         shop_venue = venue[i]
@@ -498,36 +506,40 @@ def _shop_hour(idx, online, offer, shoppers, settings, now, uniforms):
     for i in range(k):
         if away[i] > 0:
             turned_away[away[i] - 1] += 1
-    out = np.flatnonzero(kept)  # the sessions kept, in order
-    return (consumer_out[out], category_out[out], venue_out[out], presale_out[out], brand_out[out], units_out[out],
-            paid_out[out], depth_out[out], delay_out[out], surplus_out[out], relief_out[out], pickup_out[out], visits,
+    n = 0
+    for i in range(k):  # the sessions kept, moved up in order (in place: n <= i)
+        if kept[i]:
+            consumer_out[n], category_out[n], venue_out[n] = consumer_out[i], category_out[i], venue_out[i]
+            presale_out[n], brand_out[n], units_out[n] = presale_out[i], brand_out[i], units_out[i]
+            paid_out[n], depth_out[n], delay_out[n] = paid_out[i], depth_out[i], delay_out[i]
+            surplus_out[n], relief_out[n], pickup_out[n] = surplus_out[i], relief_out[i], pickup_out[i]
+            n += 1
+    return (consumer_out[:n], category_out[:n], venue_out[:n], presale_out[:n], brand_out[:n], units_out[:n],
+            paid_out[:n], depth_out[:n], delay_out[:n], surplus_out[:n], relief_out[:n], pickup_out[:n], visits,
             turned_away)
 
 
 # --- serial and parallel compilations --------------------------------------------------------
-# Each kernel is compiled twice from the same source: serially (``prange`` is ``range``) and with
-# its ``prange`` loops on numba's threads. The loops write each session's results to its own
-# slot and the kept ones are collected in order, so both give bit-identical results; the
-# public functions pick one per call.
+# ``_shop_hour`` is compiled twice from the same source: serially (``prange`` is ``range``) and
+# with its ``prange`` loops on numba's threads. The loops write each session's results to its
+# own slot and the kept ones are collected in order, so both give bit-identical results;
+# ``shop_hour`` picks one per call. (``activate_hour`` stays serial: in parallel it saved
+# nothing measurable, even at 1M consumers, where the hour's random draws dominate.)
 
-PARALLEL_MIN_SESSIONS = 2000     # smaller hours run serially: starting the threads would cost more than it saves
-PARALLEL_MIN_CANDIDATES = 20000  # activity draws are cheap per candidate
-
-
-def _twin(fn, suffix):
-    """A copy of ``fn`` under another name: numba keys its disk cache by the function's name, not its
-    compile options, so a serial and a parallel compilation of one function need two names."""
-    twin = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__ + suffix, fn.__defaults__, fn.__closure__)
-    twin.__qualname__ = fn.__qualname__ + suffix
-    twin.__doc__ = fn.__doc__
-    return twin
+PARALLEL_MIN_SESSIONS = 1000  # smaller hours run serially: waking the threads would cost more than it saves
 
 
 def _parallel_jit(fn):
-    """``fn`` compiled with its ``prange`` loops on numba's threads (nothing else parallelised)."""
+    """``fn`` compiled with its ``prange`` loops on numba's threads (nothing else parallelised) and
+    ``_PARALLEL`` True. It is a copy of ``fn`` under another name: numba keys its disk cache by
+    the function's name, not by its compile options or globals."""
+    twin = types.FunctionType(fn.__code__, {**fn.__globals__, "_PARALLEL": True}, fn.__name__ + "_parallel",
+                              fn.__defaults__, fn.__closure__)
+    twin.__qualname__ = fn.__qualname__ + "_parallel"
+    twin.__doc__ = fn.__doc__
     options = dict(prange=True, comprehension=False, reduction=False, inplace_binop=False, setitem=False,
                    numpy=False, stencil=False, fusion=False)
-    return njit(cache=True, parallel=options)(_twin(fn, "_parallel"))
+    return njit(cache=True, parallel=options)(twin)
 
 
 class _OtherLoad:
@@ -588,17 +600,8 @@ def kernel_threads() -> int:
     return threads
 
 
-_activate_hour_serial = njit(cache=True)(_activate_hour)
-_activate_hour_parallel = _parallel_jit(_activate_hour)
 _shop_hour_serial = njit(cache=True)(_shop_hour)
 _shop_hour_parallel = _parallel_jit(_shop_hour)
-
-
-def activate_hour(candidates, *args):
-    """See ``_activate_hour``; on several threads for many candidates (same results)."""
-    parallel = candidates.shape[0] >= PARALLEL_MIN_CANDIDATES and kernel_threads() > 1
-    kernel = _activate_hour_parallel if parallel else _activate_hour_serial
-    return kernel(candidates, *args)
 
 
 def shop_hour(idx, online, offer, shoppers, settings, now, uniforms):
