@@ -39,17 +39,21 @@ def test_a_category_whose_brands_have_all_left_gets_no_exposure_and_no_warning()
     assert share.tolist() == [0.25, 0.75, 0.0, 0.0]
 
 
-def test_small_brand_reserve_lifts_small_share_per_category():
+def test_small_brand_reserve_is_a_slot_on_top_of_the_ranking():
     category = np.array([0, 0, 0, 1, 1])
     archetype = np.array([0, SMALL, 2, 0, SMALL])
     weights = np.array([8.0, 1.0, 1.0, 3.0, 1.0])
     out = reserve_for_small(weights, category, archetype, reserve=0.4)
     share = normalise_within(out, category, 2)
-    assert share[1] == pytest.approx(0.4) and share[4] == pytest.approx(0.4)
+    assert share[1] == pytest.approx(0.4 + 0.6 * 0.1) and share[4] == pytest.approx(0.4 + 0.6 * 0.25)
     assert share[0] / share[2] == pytest.approx(8.0)   # the others keep their relative order
     assert np.bincount(category, share) == pytest.approx([1.0, 1.0])
-    # a reserve below the natural share changes nothing
-    assert reserve_for_small(weights, category, archetype, reserve=0.05) == pytest.approx(weights)
+    # where small brands already lead the ranking, the slot still adds to their share
+    leading = reserve_for_small(np.array([1.0, 8.0, 1.0, 3.0, 1.0]), category, archetype, reserve=0.05)
+    assert normalise_within(leading, category, 2)[1] == pytest.approx(0.05 + 0.95 * 0.8)
+    # nothing to reserve for (no small brand, or no other brand): unchanged
+    assert reserve_for_small(weights, category, np.zeros(5, dtype=int), reserve=0.4) == pytest.approx(weights)
+    assert reserve_for_small(weights[3:], category[3:] - 1, np.array([SMALL, SMALL]), 0.4) == pytest.approx(weights[3:])
 
 
 def platform_after_a_week(policy: str):

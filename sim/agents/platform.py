@@ -41,22 +41,22 @@ def quality_feedback_weights(book: "BrandBook", strength: float) -> np.ndarray:
 
 
 def reserve_for_small(weights: np.ndarray, category: np.ndarray, archetype: np.ndarray, reserve: float) -> np.ndarray:
-    """Raise small brands' exposure share in each category to at least ``reserve``."""
+    """Reserve ``reserve`` of each category's exposure for its small brands (see ``reserve_share``)."""
     return reserve_share(weights, category, archetype == SMALL, reserve)
 
 
 def reserve_share(weights: np.ndarray, category: np.ndarray, chosen: np.ndarray, reserve: float) -> np.ndarray:
-    """Raise the ``chosen`` rows' exposure share in each category to at least ``reserve``."""
-    out = weights.copy()
-    for c in np.unique(category):
-        small = (category == c) & chosen
-        others = (category == c) & ~chosen
-        total = out[small].sum() + out[others].sum()
-        if not small.any() or not others.any() or out[small].sum() >= reserve * total or out[small].sum() <= 0:
-            continue
-        out[small] *= reserve * total / out[small].sum()   # weights are positive
-        out[others] *= (1 - reserve) * total / out[others].sum()
-    return out
+    """Reserved slots: ``reserve`` of each category's exposure goes to its ``chosen`` rows (shared by
+    their weights), the rest to all rows by their weights, so a chosen row gains even where the
+    chosen already lead the ranking (a floor would stop binding there). Weights stay positive;
+    a category without chosen rows, or with nothing else, is unchanged."""
+    n = int(category.max()) + 1 if category.size else 0
+    total = np.bincount(category, weights, minlength=n)
+    picked = np.bincount(category, np.where(chosen, weights, 0.0), minlength=n)
+    applies = (picked > 0) & (picked < total)
+    lift = np.where(applies, reserve * total / np.where(applies, picked, 1.0) + 1.0 - reserve, 1.0)
+    keep = np.where(applies, 1.0 - reserve, 1.0)
+    return weights * np.where(chosen, lift[category], keep[category])
 
 
 def normalise_within(weights: np.ndarray, category: np.ndarray, n_categories: int) -> np.ndarray:
