@@ -20,7 +20,9 @@ import numpy as np
 from ..catalog import CATEGORIES, EVERYDAY_DISCOUNT, TIERS, category_array
 from ..params import Params
 from ..steady_state import draw_need, draw_wallet_share
-from .consumer_kernels import N_FIXED_UNIFORMS, ChoiceSettings, HourConditions, OfferTables, ShopperColumns, activate_hour, shop_hour
+from .consumer_kernels import (
+    N_FIXED_UNIFORMS, ChoiceSettings, HourConditions, OfferTables, ShopperColumns, activate_hour, experience_update, shop_hour,
+)
 
 if TYPE_CHECKING:
     from ..model import Double11Model
@@ -271,25 +273,17 @@ class ConsumerPopulation(mesa.Agent):
         """
         cp = self.params
         sat = self.satisfaction
-        np.add.at(sat, idx, (cp.satisfaction_speed * (outcome - sat[idx])).astype(np.float32))
-        loyal = self.loyal[idx, category]
-        bad = outcome < cp.disloyalty_outcome
-        self.loyal[idx, category] = np.where(outcome > cp.loyalty_outcome, brand, np.where(bad & (loyal == brand), -1, loyal))
-        at_risk = (sat[idx] < cp.churn_threshold) & bad & (self.churned_until[idx] <= self.model.hour)
-        churn = np.unique(idx[at_risk & (self.draws.random(idx.size) < cp.churn_probability)])
+        churn = experience_update(
+            sat, self.loyal, self.churned_until, idx, category, brand, outcome, self.draws.random(idx.size),
+            cp.satisfaction_speed, cp.loyalty_outcome, cp.disloyalty_outcome, np.float32(cp.churn_threshold),
+            cp.churn_probability, self.model.hour,
+        )
         if churn.size:
+            churn = np.unique(churn)
             self.churn_events += churn.size
             hours = _hours_until_winback(self.draws, churn.size, cp.winback_per_week)
             self.churned_until[churn] = np.minimum(self.model.hour + 1 + hours, NEVER).astype(np.int32)
             sat[churn] = np.float32(0.5)  # one who comes back starts over, neither pleased nor displeased
-
-    def return_probability(self, category: np.ndarray, quality: np.ndarray, units: np.ndarray, online: np.ndarray,
-                           delay_h: np.ndarray) -> np.ndarray:
-        ep = self.experience_params
-        base = self.return_base[category] * np.where(online, 1.0, ep.offline_return_factor)
-        p = (base * (1 + ep.return_quality_slope * np.maximum(0.0, ep.expected_quality - quality))
-             * (1 + ep.return_units_slope * (units - 1)) * (1 + ep.return_delay_slope * delay_h / 24.0))
-        return np.minimum(p, 0.9)
 
     def step(self) -> None:
         """Consumers act through the model's hourly phases (``shop``/``experience``)."""

@@ -63,7 +63,7 @@ class Cohort:
         """The next ``n`` orders to leave; rounding makes a fully drained cohort leave whole."""
         lo = int(round(self.dispatched))
         self.dispatched += n
-        return self.orders.take(np.arange(lo, min(int(round(self.dispatched)), self.orders.size)))
+        return self.orders.take(slice(lo, min(int(round(self.dispatched)), self.orders.size)))  # views
 
 
 class OnlineVenue(mesa.Agent):
