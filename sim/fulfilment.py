@@ -82,6 +82,9 @@ class Fulfilment:
         self.preorders: dict[int, list[Requests]] = defaultdict(list)  # window -> pending pre-orders
         self.last = HourFigures()
         self.delay_felt = model.params.mechanisms.delay_experience
+        ep = model.params.experience
+        self.reviews = model.weight * ep.review_share  # real reviews one simulated order stands for
+        self.review_sd = ep.review_noise / np.sqrt(self.reviews)  # spread of the mean of those reviews
 
     def settle(self, sessions: Sessions) -> None:
         model = self.model
@@ -160,8 +163,9 @@ class Fulfilment:
         n = book.n
         parcel = f.venue == 0
         revenue = self._pay(f, +1)
-        book.inventory -= np.bincount(f.brand, f.units, minlength=n)
-        book.sold_today += np.bincount(f.brand, f.units, minlength=n)
+        sold = np.bincount(f.brand, f.units, minlength=n)
+        book.inventory -= sold
+        book.sold_today += sold
         book.gmv_today += np.bincount(f.brand, revenue, minlength=n)
         if f.balance.any():  # balances: need and money were committed at the deposit
             new = ~f.balance
@@ -170,7 +174,7 @@ class Fulfilment:
             model.consumers.commit(f.consumer, f.category, f.relief, revenue, unique=True)
         figures.filled = f
         self.deliver(f.take(~parcel), wait_h=0)  # offline sales and pick-ups: in hand at once
-        model.online.accept(f.take(parcel), self.rng)
+        model.online.accept(f, self.rng, rows=np.flatnonzero(parcel))
 
     def _pay(self, f: Requests, sign: int) -> np.ndarray:
         """Money of filled orders (sign +1) or of their refunds (-1): the brand receives the price
@@ -201,7 +205,7 @@ class Fulfilment:
         terms = kernels.DeliveryTerms(
             ep.quality_weight, ep.service_weight, ep.delay_weight * felt / 24.0, ep.return_penalty, ep.expected_quality,
             ep.return_quality_slope, ep.return_units_slope, 1 + ep.return_delay_slope * felt / 24.0,
-            ep.offline_return_factor, model.params.platform.commission, self._reviews(),
+            ep.offline_return_factor, model.params.platform.commission, self.reviews,
         )
         columns = kernels.BrandColumns(
             book.quality, book.service, book.list_price, book.review_bias, book.inventory, book.revenue,
@@ -216,16 +220,12 @@ class Fulfilment:
         consumers.experience(f.consumer, f.category, f.brand, outcome)
         self.last.returns += n_returned
 
-    def _reviews(self) -> float:
-        """Real reviews one simulated order stands for: ``weight`` real orders, a share reviewed."""
-        return self.model.weight * self.model.params.experience.review_share
-
     def _review_noise(self, n: int) -> np.ndarray:
-        """Noise of ``n`` orders' reviews: the spread of the mean of the reviews each stands for."""
-        return self.rng.normal(0.0, self.model.params.experience.review_noise / np.sqrt(self._reviews()), n)
+        return self.rng.normal(0.0, self.review_sd, n)
 
     def _review(self, brand: np.ndarray, outcome: np.ndarray) -> None:
-        """Buyers' reviews: their mean is the outcome plus the brand's lasting bias plus noise."""
+        """Buyers' reviews: each simulated order stands for ``reviews`` real ones; their mean is the
+        outcome plus the brand's lasting bias plus noise."""
         book = self.model.brand_book
         noise = self._review_noise(brand.size)
-        kernels.review(brand, outcome, noise, book.review_bias, self._reviews(), book.review_sum, book.review_weight)
+        kernels.review(brand, outcome, noise, book.review_bias, self.reviews, book.review_sum, book.review_weight)
