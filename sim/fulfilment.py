@@ -127,7 +127,7 @@ class Fulfilment:
             sessions.relief[mask], np.ones(k, dtype=bool),
         )
         self.preorders[window].append(pre)
-        model.consumers.commit(pre.consumer, pre.category, pre.relief, pre.units * pre.price, unique=True)
+        model.consumers.commit(pre.consumer, pre.category, pre.relief, pre.units * pre.price)
         model.brand_book.presale_units += np.bincount(pre.brand, pre.units, minlength=model.brand_book.n)
         figures.presale_orders = pre.size
         figures.presale_value = float((pre.units * pre.price).sum())
@@ -169,9 +169,9 @@ class Fulfilment:
         book.gmv_today += np.bincount(f.brand, revenue, minlength=n)
         if f.balance.any():  # balances: need and money were committed at the deposit
             new = ~f.balance
-            model.consumers.commit(f.consumer[new], f.category[new], f.relief[new], revenue[new], unique=True)
+            model.consumers.commit(f.consumer[new], f.category[new], f.relief[new], revenue[new])
         else:
-            model.consumers.commit(f.consumer, f.category, f.relief, revenue, unique=True)
+            model.consumers.commit(f.consumer, f.category, f.relief, revenue)
         figures.filled = f
         self.deliver(f.take(~parcel), wait_h=0)  # offline sales and pick-ups: in hand at once
         model.online.accept(f, self.rng, rows=np.flatnonzero(parcel))

@@ -648,3 +648,12 @@ def experience_update(satisfaction, loyal, churned_until, idx, category, brand, 
             churn[k] = c
             k += 1
     return churn[:k]
+
+
+@njit(cache=True)
+def commit_orders(need_base, wallet, idx, category, relief, spend):
+    """Order by order, need falls by ``relief`` and the wallet by ``spend`` (both as float32),
+    as numpy's ``subtract.at`` did (a consumer listed twice pays twice)."""
+    for i in range(idx.size):
+        need_base[idx[i], category[i]] = need_base[idx[i], category[i]] - np.float32(relief[i])
+        wallet[idx[i]] = wallet[idx[i]] - np.float32(spend[i])

@@ -21,7 +21,8 @@ from ..catalog import CATEGORIES, EVERYDAY_DISCOUNT, TIERS, category_array
 from ..params import Params
 from ..steady_state import draw_need, draw_wallet_share
 from .consumer_kernels import (
-    N_FIXED_UNIFORMS, ChoiceSettings, HourConditions, OfferTables, ShopperColumns, activate_hour, experience_update, shop_hour,
+    N_FIXED_UNIFORMS, ChoiceSettings, HourConditions, OfferTables, ShopperColumns, activate_hour, commit_orders, experience_update,
+    shop_hour,
 )
 
 if TYPE_CHECKING:
@@ -251,20 +252,9 @@ class ConsumerPopulation(mesa.Agent):
         return Sessions(*shop_hour(idx, online, offer.tables, shoppers, self.settings, now, uniforms))
 
     # --- experience -----------------------------------------------------------------
-    def commit(self, idx: np.ndarray, category: np.ndarray, relief: np.ndarray, spend: np.ndarray, unique: bool = False) -> None:
-        """A purchase or pre-order: need falls by the need it relieves, the wallet by the money.
-
-        ``unique``: each consumer appears once (one session per consumer-hour), so a plain
-        fancy-index update equals the (slower) unbuffered ``ufunc.at``.
-        """
-        if unique:
-            cell = idx * self.need_base.shape[1] + category
-            flat = self.need_base.reshape(-1)
-            flat[cell] = flat[cell] - relief.astype(np.float32)
-            self.wallet[idx] = self.wallet[idx] - spend.astype(np.float32)
-            return
-        np.subtract.at(self.need_base, (idx, category), relief.astype(np.float32))
-        np.subtract.at(self.wallet, idx, spend.astype(np.float32))
+    def commit(self, idx: np.ndarray, category: np.ndarray, relief: np.ndarray, spend: np.ndarray) -> None:
+        """A purchase or pre-order: need falls by the need it relieves, the wallet by the money."""
+        commit_orders(self.need_base, self.wallet, idx, category, relief, spend)
 
     def experience(self, idx: np.ndarray, category: np.ndarray, brand: np.ndarray, outcome: np.ndarray) -> None:
         """Satisfaction follows outcomes; good ones build loyalty, bad ones break it and may churn.
