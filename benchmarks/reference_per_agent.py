@@ -416,7 +416,7 @@ def _vectorized(model: Double11Model, hours: range, offers: list[Offer]) -> tupl
         idx, online = pop.activate(offer)
         s = pop.shop(idx, online, offer)
         b = s.bought
-        pop.commit(s.consumer[b], s.category[b], s.relief[b], s.units[b] * s.price[b], unique=True)
+        pop.commit(s.consumer[b], s.category[b], s.relief[b], s.units[b] * s.price[b])
         elapsed += clock() - t0
         elapsed_cpu += cpu() - c0
         stats["sessions"] += s.consumer.size

@@ -11,19 +11,21 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
+from . import fulfilment_kernels as kernels
 from .agents.consumers import Sessions
 
 if TYPE_CHECKING:
     from .model import Double11Model
 
 
-@dataclass
-class Requests:
-    """Orders asking to be filled this hour (regular purchases and pre-sale balances)."""
+class Requests(NamedTuple):
+    """Orders asking to be filled this hour (regular purchases and pre-sale balances).
+
+    A named tuple, so that the compiled kernels (``fulfilment_kernels``) take it whole."""
 
     consumer: np.ndarray
     category: np.ndarray
@@ -36,10 +38,11 @@ class Requests:
     relief: np.ndarray      # need the order relieves (units, less the extra consumption a deal brings)
     balance: np.ndarray     # bool: a pre-sale balance (need and money already committed)
 
-    def take(self, sel: np.ndarray) -> "Requests":
-        if sel.dtype == bool:
+    def take(self, sel: np.ndarray | slice) -> "Requests":
+        """The selected orders: a mask, indices, or a slice (views, no copy)."""
+        if isinstance(sel, np.ndarray) and sel.dtype == bool:
             sel = np.flatnonzero(sel)  # one pass over the mask, then gathers
-        return Requests(**{k: v[sel] for k, v in self.__dict__.items()})
+        return Requests(*(v[sel] for v in self))
 
     @property
     def size(self) -> int:
@@ -47,7 +50,9 @@ class Requests:
 
     @staticmethod
     def concat(parts: list["Requests"]) -> "Requests":
-        return Requests(**{k: np.concatenate([getattr(p, k) for p in parts]) for k in Requests.__dataclass_fields__})
+        if len(parts) == 1:
+            return parts[0]
+        return Requests(*(np.concatenate(columns) for columns in zip(*parts)))
 
 
 @dataclass
@@ -64,20 +69,9 @@ class HourFigures:
 
 def allocate_stock(brand: np.ndarray, units: np.ndarray, inventory: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Which orders are filled: in random order, whole orders while the brand's stock lasts."""
-    n = brand.size
-    if n == 0:
+    if brand.size == 0:
         return np.zeros(0, dtype=bool)
-    order = rng.permutation(n)
-    keys = brand[order]
-    if keys.max() < np.iinfo(np.int16).max:
-        keys = keys.astype(np.int16)  # numpy's stable sort is a radix sort for 16-bit keys: same order, faster
-    by_brand = order[np.argsort(keys, kind="stable")]
-    b, u = brand[by_brand], units[by_brand].astype(np.float64)
-    cum = np.cumsum(u)
-    first = np.searchsorted(b, b, side="left")
-    within = cum - (cum[first] - u[first])
-    filled = np.empty(n, dtype=bool)
-    filled[by_brand] = within <= inventory[b] + 1e-9
+    filled, _ = kernels.allocate(rng.permutation(brand.size), brand, units, inventory)
     return filled
 
 
@@ -88,6 +82,9 @@ class Fulfilment:
         self.preorders: dict[int, list[Requests]] = defaultdict(list)  # window -> pending pre-orders
         self.last = HourFigures()
         self.delay_felt = model.params.mechanisms.delay_experience
+        ep = model.params.experience
+        self.reviews = model.weight * ep.review_share  # real reviews one simulated order stands for
+        self.review_sd = ep.review_noise / np.sqrt(self.reviews)  # spread of the mean of those reviews
 
     def settle(self, sessions: Sessions) -> None:
         model = self.model
@@ -101,17 +98,20 @@ class Fulfilment:
         bought = sessions.bought
         self._take_preorders(sessions, bought & sessions.presale, figures)
         regular = np.flatnonzero(bought & ~sessions.presale)
-        online = (sessions.venue == 0) | sessions.pickup
-        subsidy = np.where(online, model.platform.subsidy_rate, 0.0)
+        venue = sessions.venue[regular]
+        online = (venue == 0) | sessions.pickup[regular]
         parts.append(Requests(
             sessions.consumer[regular], sessions.category[regular], sessions.brand[regular],
-            sessions.units[regular], sessions.price[regular], sessions.venue[regular], online[regular], subsidy[regular],
-            sessions.relief[regular], np.zeros(regular.size, dtype=bool),
+            sessions.units[regular], sessions.price[regular], venue, online,
+            np.where(online, model.platform.subsidy_rate, 0.0), sessions.relief[regular], np.zeros(regular.size, dtype=bool),
         ))
         requests = Requests.concat(parts)
         figures.attempts = requests.size
         model.brand_book.demand_today += np.bincount(requests.brand, requests.units, minlength=model.brand_book.n)
         filled = allocate_stock(requests.brand, requests.units, model.brand_book.inventory, self.rng)
+        if np.count_nonzero(filled) == requests.size:  # the usual hour: no order meets an empty shelf
+            self._account(requests, figures)
+            return
         self._stockouts(requests.take(~filled), figures)
         self._account(requests.take(filled), figures)
 
@@ -127,7 +127,7 @@ class Fulfilment:
             sessions.relief[mask], np.ones(k, dtype=bool),
         )
         self.preorders[window].append(pre)
-        model.consumers.commit(pre.consumer, pre.category, pre.relief, pre.units * pre.price, unique=True)
+        model.consumers.commit(pre.consumer, pre.category, pre.relief, pre.units * pre.price)
         model.brand_book.presale_units += np.bincount(pre.brand, pre.units, minlength=model.brand_book.n)
         figures.presale_orders = pre.size
         figures.presale_value = float((pre.units * pre.price).sum())
@@ -163,60 +163,69 @@ class Fulfilment:
         n = book.n
         parcel = f.venue == 0
         revenue = self._pay(f, +1)
-        book.inventory -= np.bincount(f.brand, f.units, minlength=n)
-        book.sold_today += np.bincount(f.brand, f.units, minlength=n)
+        sold = np.bincount(f.brand, f.units, minlength=n)
+        book.inventory -= sold
+        book.sold_today += sold
         book.gmv_today += np.bincount(f.brand, revenue, minlength=n)
-        new = ~f.balance
-        model.consumers.commit(f.consumer[new], f.category[new], f.relief[new], revenue[new], unique=True)
+        if f.balance.any():  # balances: need and money were committed at the deposit
+            new = ~f.balance
+            model.consumers.commit(f.consumer[new], f.category[new], f.relief[new], revenue[new])
+        else:
+            model.consumers.commit(f.consumer, f.category, f.relief, revenue)
         figures.filled = f
         self.deliver(f.take(~parcel), wait_h=0)  # offline sales and pick-ups: in hand at once
-        model.online.accept(f.take(parcel), self.rng)
+        model.online.accept(f, self.rng, rows=np.flatnonzero(parcel))
 
     def _pay(self, f: Requests, sign: int) -> np.ndarray:
         """Money of filled orders (sign +1) or of their refunds (-1): the brand receives the price
         plus the platform's subsidy less commission on online orders. Returns each order's value."""
         model, book = self.model, self.model.brand_book
-        revenue = f.units * f.price
-        commission = model.params.platform.commission * revenue * f.online
-        subsidy_paid = f.units * book.list_price[f.brand] * f.subsidy
-        book.revenue += sign * np.bincount(f.brand, revenue + subsidy_paid - commission, minlength=book.n)
-        model.platform.subsidy_cost += sign * float(subsidy_paid.sum())
-        model.platform.commission += sign * float(commission.sum())
-        return revenue
+        value, subsidy_paid, commission = kernels.pay(
+            f.brand, f.units, f.price, f.online, f.subsidy, book.list_price, model.params.platform.commission, sign,
+            book.revenue,
+        )
+        self._platform_accounts(sign, subsidy_paid, commission)
+        return value
+
+    def _platform_accounts(self, sign: int, subsidy_paid: np.ndarray, commission: np.ndarray) -> None:
+        platform = self.model.platform
+        platform.subsidy_cost += sign * float(subsidy_paid.sum())
+        platform.commission += sign * float(commission.sum())
 
     def deliver(self, f: Requests, wait_h: int) -> None:
-        """Orders reach their buyers after ``wait_h`` hours in the queues: returns, outcome, review."""
+        """Orders reach their buyers after ``wait_h`` hours in the queues: returns, outcome, review
+        (``fulfilment_kernels.deliver``), then the buyers' experience."""
         if f.size == 0:
             return
         model, book = self.model, self.model.brand_book
-        ep, n = model.params.experience, book.n
+        ep = model.params.experience
         felt = float(wait_h) if self.delay_felt else 0.0
-        quality = book.quality[f.brand]
-        online = f.venue == 0
-        p_return = model.consumers.return_probability(f.category, quality, f.units, online, felt)
-        returned = self.rng.random(f.size) < p_return
-        outcome = np.minimum(np.maximum(  # np.clip's wrapper costs more than the work on a few orders
-            0.5 + ep.quality_weight * (quality - 0.5) + ep.service_weight * (book.service[f.brand] - 0.5)
-            - ep.delay_weight * felt / 24.0 - ep.return_penalty * returned, 0.0), 1.0,
+        returns_u = self.rng.random(f.size)
+        noise = self._review_noise(f.size)
+        terms = kernels.DeliveryTerms(
+            ep.quality_weight, ep.service_weight, ep.delay_weight * felt / 24.0, ep.return_penalty, ep.expected_quality,
+            ep.return_quality_slope, ep.return_units_slope, 1 + ep.return_delay_slope * felt / 24.0,
+            ep.offline_return_factor, model.params.platform.commission, self.reviews,
         )
-        book.returns_today += np.bincount(f.brand, returned, minlength=n)
-        book.delivered_today += np.bincount(f.brand, minlength=n)
-        if returned.any():  # money back, goods back on the shelf, the need is still there
-            r = f.take(returned)
-            revenue = self._pay(r, -1)
-            book.inventory += np.bincount(r.brand, r.units, minlength=n)
-            model.consumers.commit(r.consumer, r.category, -r.relief, -revenue)
-        model.consumers.experience(f.consumer, f.category, f.brand, outcome)
-        self._review(f.brand, outcome)
-        self.last.returns += int(returned.sum())
+        columns = kernels.BrandColumns(
+            book.quality, book.service, book.list_price, book.review_bias, book.inventory, book.revenue,
+            book.returns_today, book.delivered_today, book.review_sum, book.review_weight,
+        )
+        consumers = model.consumers
+        outcome, n_returned, subsidy_paid, commission = kernels.deliver(
+            f, returns_u, noise, terms, columns, consumers.return_base, consumers.need_base, consumers.wallet,
+        )
+        if n_returned:
+            self._platform_accounts(-1, subsidy_paid, commission)
+        consumers.experience(f.consumer, f.category, f.brand, outcome)
+        self.last.returns += n_returned
+
+    def _review_noise(self, n: int) -> np.ndarray:
+        return self.rng.normal(0.0, self.review_sd, n)
 
     def _review(self, brand: np.ndarray, outcome: np.ndarray) -> None:
-        """Buyers' reviews: each simulated order stands for ``weight`` real ones, of which a
-        share is reviewed; their mean is the outcome plus the brand's lasting bias plus noise."""
-        model, book = self.model, self.model.brand_book
-        ep = model.params.experience
-        reviews = model.weight * ep.review_share
-        noise = self.rng.normal(0.0, ep.review_noise / np.sqrt(reviews), brand.size)
-        score = outcome + book.review_bias[brand] + noise
-        book.review_sum += np.bincount(brand, score * reviews, minlength=book.n)
-        book.review_weight += np.bincount(brand, minlength=book.n) * reviews
+        """Buyers' reviews: each simulated order stands for ``reviews`` real ones; their mean is the
+        outcome plus the brand's lasting bias plus noise."""
+        book = self.model.brand_book
+        noise = self._review_noise(brand.size)
+        kernels.review(brand, outcome, noise, book.review_bias, self.reviews, book.review_sum, book.review_weight)

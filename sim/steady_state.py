@@ -80,12 +80,12 @@ def measure(consumers: int, days: int, seed: int, settle_days: int = 28) -> tupl
     reliefs: list[np.ndarray] = []
     commit = pop.commit
 
-    def recording_commit(idx, category, relief, spend, unique=False):
+    def recording_commit(idx, category, relief, spend):
         if model.hour >= settle_days * 24:
             need = pop.need_base[idx, category] + pop.need_rate[category] * np.float32(model.hour)
             np.add.at(bought, (category, np.digitize(need, BINS)), 1.0)
             reliefs.append(np.column_stack([category, relief]))
-        commit(idx, category, relief, spend, unique)
+        commit(idx, category, relief, spend)
 
     pop.commit = recording_commit
     everyone = np.arange(pop.n)

@@ -20,7 +20,10 @@ import numpy as np
 from ..catalog import CATEGORIES, EVERYDAY_DISCOUNT, TIERS, category_array
 from ..params import Params
 from ..steady_state import draw_need, draw_wallet_share
-from .consumer_kernels import N_FIXED_UNIFORMS, ChoiceSettings, HourConditions, OfferTables, ShopperColumns, activate_hour, shop_hour
+from .consumer_kernels import (
+    N_FIXED_UNIFORMS, ChoiceSettings, HourConditions, OfferTables, ShopperColumns, activate_hour, commit_orders, experience_update,
+    shop_hour,
+)
 
 if TYPE_CHECKING:
     from ..model import Double11Model
@@ -249,20 +252,9 @@ class ConsumerPopulation(mesa.Agent):
         return Sessions(*shop_hour(idx, online, offer.tables, shoppers, self.settings, now, uniforms))
 
     # --- experience -----------------------------------------------------------------
-    def commit(self, idx: np.ndarray, category: np.ndarray, relief: np.ndarray, spend: np.ndarray, unique: bool = False) -> None:
-        """A purchase or pre-order: need falls by the need it relieves, the wallet by the money.
-
-        ``unique``: each consumer appears once (one session per consumer-hour), so a plain
-        fancy-index update equals the (slower) unbuffered ``ufunc.at``.
-        """
-        if unique:
-            cell = idx * self.need_base.shape[1] + category
-            flat = self.need_base.reshape(-1)
-            flat[cell] = flat[cell] - relief.astype(np.float32)
-            self.wallet[idx] = self.wallet[idx] - spend.astype(np.float32)
-            return
-        np.subtract.at(self.need_base, (idx, category), relief.astype(np.float32))
-        np.subtract.at(self.wallet, idx, spend.astype(np.float32))
+    def commit(self, idx: np.ndarray, category: np.ndarray, relief: np.ndarray, spend: np.ndarray) -> None:
+        """A purchase or pre-order: need falls by the need it relieves, the wallet by the money."""
+        commit_orders(self.need_base, self.wallet, idx, category, relief, spend)
 
     def experience(self, idx: np.ndarray, category: np.ndarray, brand: np.ndarray, outcome: np.ndarray) -> None:
         """Satisfaction follows outcomes; good ones build loyalty, bad ones break it and may churn.
@@ -271,25 +263,17 @@ class ConsumerPopulation(mesa.Agent):
         """
         cp = self.params
         sat = self.satisfaction
-        np.add.at(sat, idx, (cp.satisfaction_speed * (outcome - sat[idx])).astype(np.float32))
-        loyal = self.loyal[idx, category]
-        bad = outcome < cp.disloyalty_outcome
-        self.loyal[idx, category] = np.where(outcome > cp.loyalty_outcome, brand, np.where(bad & (loyal == brand), -1, loyal))
-        at_risk = (sat[idx] < cp.churn_threshold) & bad & (self.churned_until[idx] <= self.model.hour)
-        churn = np.unique(idx[at_risk & (self.draws.random(idx.size) < cp.churn_probability)])
+        churn = experience_update(
+            sat, self.loyal, self.churned_until, idx, category, brand, outcome, self.draws.random(idx.size),
+            cp.satisfaction_speed, cp.loyalty_outcome, cp.disloyalty_outcome, np.float32(cp.churn_threshold),
+            cp.churn_probability, self.model.hour,
+        )
         if churn.size:
+            churn = np.unique(churn)
             self.churn_events += churn.size
             hours = _hours_until_winback(self.draws, churn.size, cp.winback_per_week)
             self.churned_until[churn] = np.minimum(self.model.hour + 1 + hours, NEVER).astype(np.int32)
             sat[churn] = np.float32(0.5)  # one who comes back starts over, neither pleased nor displeased
-
-    def return_probability(self, category: np.ndarray, quality: np.ndarray, units: np.ndarray, online: np.ndarray,
-                           delay_h: np.ndarray) -> np.ndarray:
-        ep = self.experience_params
-        base = self.return_base[category] * np.where(online, 1.0, ep.offline_return_factor)
-        p = (base * (1 + ep.return_quality_slope * np.maximum(0.0, ep.expected_quality - quality))
-             * (1 + ep.return_units_slope * (units - 1)) * (1 + ep.return_delay_slope * delay_h / 24.0))
-        return np.minimum(p, 0.9)
 
     def step(self) -> None:
         """Consumers act through the model's hourly phases (``shop``/``experience``)."""

@@ -50,7 +50,7 @@ class RivalPlatform(mesa.Agent):
             buys = (need >= 1.0) & (self.draws.random(who.size) < pull) & (consumers.wallet[who] >= self.price[cat])
             if buys.any():
                 spend = self.price[cat[buys]]
-                consumers.commit(who[buys], cat[buys], np.ones(int(buys.sum())), spend, unique=True)
+                consumers.commit(who[buys], cat[buys], np.ones(int(buys.sum())), spend)
                 self.spending += float(spend.sum())
         # churned consumers buy what they use meanwhile on the rival
         away = consumers.churned.sum()

@@ -63,7 +63,7 @@ class Cohort:
         """The next ``n`` orders to leave; rounding makes a fully drained cohort leave whole."""
         lo = int(round(self.dispatched))
         self.dispatched += n
-        return self.orders.take(np.arange(lo, min(int(round(self.dispatched)), self.orders.size)))
+        return self.orders.take(slice(lo, min(int(round(self.dispatched)), self.orders.size)))  # views
 
 
 class OnlineVenue(mesa.Agent):
@@ -110,13 +110,16 @@ class OnlineVenue(mesa.Agent):
             (self.processing_backlog + self.logistics_backlog) / self.logistics_capacity,
         )
 
-    def accept(self, orders: "Requests", rng: np.random.Generator) -> None:
-        if orders.size > 0:
-            cohort = Cohort(self.model.hour, orders.take(rng.permutation(orders.size)))
-            self.processing.append([cohort, float(orders.size)])
-            self.processing_backlog += orders.size
-            self.created += orders.size
-            self.orders_by_created[self.model.hour] += orders.size
+    def accept(self, orders: "Requests", rng: np.random.Generator, rows: np.ndarray | None = None) -> None:
+        """This hour's parcel orders (``orders``, or its ``rows``) join the queue in random order."""
+        size = orders.size if rows is None else rows.size
+        if size > 0:
+            shuffle = rng.permutation(size)
+            cohort = Cohort(self.model.hour, orders.take(shuffle if rows is None else rows[shuffle]))  # one gather
+            self.processing.append([cohort, float(size)])
+            self.processing_backlog += size
+            self.created += size
+            self.orders_by_created[self.model.hour] += size
 
     def step(self) -> None:
         """Process this hour's capacity at each stage, oldest cohorts first; deliver what ships."""
