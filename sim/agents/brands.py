@@ -160,10 +160,11 @@ class Brand(mesa.Agent):
             return
         bp = self.model.params.brands
         cover = self.inventory / self.forecast
+        noise = SAMPLING_Z * cover_noise(cover, self.inventory, self.forecast, self.adapt)
         step = bp.discount_step * self.adapt
-        if cover > bp.overstock_cover * target:
+        if cover - noise > bp.overstock_cover * target:
             self.discount = min(bp.max_discount, self.discount + step)
-        elif cover < bp.understock_cover * target:
+        elif cover + noise < bp.understock_cover * target:
             self.discount = max(0.0, self.discount - step)
         else:
             self.discount = max(0.0, self.discount - 0.2 * step)
@@ -220,6 +221,22 @@ class Brand(mesa.Agent):
         """Keep count of loss-making years in a row; True once the brand has had enough and leaves."""
         self.book.loss_years[self.idx] = self.book.loss_years[self.idx] + 1 if net_profit < 0 else 0
         return bool(self.book.loss_years[self.idx] >= self.model.params.brands.exit_after_years)
+
+
+SAMPLING_Z = 2.0  # brands react to a stock cover beyond two standard errors of the sample's counting noise
+
+
+def cover_noise(cover: float, inventory: float, forecast: float, adapt: float) -> float:
+    """Standard error of a stock cover that comes only from counting a sample of consumers.
+
+    A simulated brand's stock and demand are counts in a sample (Poisson: variance = mean, in
+    simulated units); a real brand's, summed over millions of buyers, carry almost none. So a
+    brand with a few units a day would react to noise a real brand never sees (at 3,000
+    consumers an appliance brand sells under one unit a day): with the threshold rule below,
+    that noise alone raised discounts and season GMV by about 10%. The error shrinks as
+    1/sqrt(consumers), so large runs are unchanged. Relative variance: the stock's, 1/stock,
+    plus the forecast's, an exponential average of daily counts: adapt / (2 - adapt) / forecast."""
+    return cover * float(np.sqrt(1.0 / max(inventory, 1.0) + adapt / ((2.0 - adapt) * max(forecast, 1e-9))))
 
 
 def create_brands(model: "Double11Model", params: Params, rng: np.random.Generator, n_consumers: int) -> tuple[BrandBook, list[Brand]]:
