@@ -283,8 +283,9 @@ class Double11Model(mesa.Model):
 
     def run(self) -> None:
         """``season.years`` seasons of the calendar; ``recorder`` holds the last, ``ecosystem.yearly`` each."""
-        for year in range(1, self.params.season.years + 1):
-            if year > 1:
+        profit: np.ndarray | None = None  # the last season's, once there is one
+        for _ in range(self.params.season.years):
+            if profit is not None:
                 self._next_season(profit)
             for _ in range(self.calendar.n_hours):
                 self.step()
