@@ -51,7 +51,7 @@ sd = 0.02
 source = "simulated at the true values"
 [method]
 consumers = 500
-population_size = 10
+population_size = 20
 max_generations = 2
 min_epsilon = 0.0
 """

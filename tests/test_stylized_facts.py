@@ -92,18 +92,26 @@ def hhi_rise(results):
     return np.array(rises)
 
 
-@pytest.mark.xfail(strict=True, reason="not shown with 4 seeds: within category, gmv_rank's rise in HHI is not reliably "
-                   "above quality_feedback's, where ratings and service investment also concentrate sales")
 def test_fact4_gmv_rank_concentrates_the_market_more_than_quality_feedback(policies):
     """Difference in differences: the season's rise in concentration under gmv_rank, net of
-    the rise under quality_feedback on the same seeds (which nets out calendar effects)."""
+    the rise under quality_feedback on the same seeds (which nets out calendar effects). Shown
+    (6 seeds) since brands ignore the sample's counting noise; before, noise-driven discounts
+    spread sales and it was not."""
     assert positive_with_confidence(hhi_rise(policies["gmv_rank"]) - hhi_rise(policies["quality_feedback"]))
 
 
-def test_fact4_quality_feedback_sells_better_goods_than_gmv_rank(policies):
+def test_fact4_quality_feedback_sells_less_from_low_quality_sellers_than_gmv_rank(policies):
+    gmv, qf = policies["gmv_rank"], policies["quality_feedback"]
+    assert positive_with_confidence(metric(gmv, "low_quality_share") - metric(qf, "low_quality_share"))
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason="not shown at a resolution where brands see their demand "
+                   "without the sample's counting noise: at 40,000 consumers (3 seeds) quality_feedback's good-brand share "
+                   "is 0.02-0.07 below gmv_rank's with or without the noise band; at 4,000 it held only while noise moved "
+                   "discounts (docs/model.md)")
+def test_fact4_quality_feedback_raises_the_good_brands_share(policies):
     gmv, qf = policies["gmv_rank"], policies["quality_feedback"]
     assert positive_with_confidence(metric(qf, "quality_weighted_share") - metric(gmv, "quality_weighted_share"))
-    assert positive_with_confidence(metric(gmv, "low_quality_share") - metric(qf, "low_quality_share"))
 
 
 def test_fact5_small_brand_boost_raises_small_brands_share(policies):
