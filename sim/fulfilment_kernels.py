@@ -20,6 +20,8 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
+from .agents.consumer_kernels import commit_orders
+
 
 class DeliveryTerms(NamedTuple):
     """Experience parameters of one delivery (every order waited the same hours)."""
@@ -157,11 +159,7 @@ def deliver(orders, returns_u, noise, terms, brands, return_base, need_base, wal
             back[brand[k]] += np.float64(units[k])
         for b in range(n_brands):
             brands.inventory[b] += back[b]
-        for k in range(r.size):  # ConsumerPopulation.commit of -relief and -value, order by order
-            i = r[k]
-            c, cat = orders.consumer[i], orders.category[i]
-            need_base[c, cat] = need_base[c, cat] - np.float32(-orders.relief[i])
-            wallet[c] = wallet[c] - np.float32(-value[k])
+        commit_orders(need_base, wallet, orders.consumer[r], orders.category[r], -orders.relief[r], -value)
 
     review(orders.brand, outcome, noise, brands.review_bias, terms.reviews, brands.review_sum, brands.review_weight)
     return outcome, n_returned, subsidy_paid, commission
