@@ -130,7 +130,7 @@ class Brands(_Section):
     max_discount: float = _f(0.5, "fraction", "deepest everyday discount a brand will give", ge=0, lt=1)
     safety_days: float = _f(6.0, "days", "stock cover brands aim to hold beyond their lead time", ge=0)
     capacity_factor: float = _f(4.0, "ratio", "daily production capacity over ordinary daily demand", gt=0)
-    festival_stock_cover: float = _f(1.0, "ratio", "festival stock over the festival's extra sessions (in ordinary days of demand) that brands plan for", ge=0)
+    festival_stock_cover: float = _f(1.93, "ratio", "festival stock over the festival's extra sessions (in ordinary days of demand) that brands plan for", ge=0)
     ad_rate: float = _f(0.04, "fraction of GMV", "share of revenue a mid-sized brand spends on platform ads at the start", ge=0, le=1)
     max_ad_rate: float = _f(0.2, "fraction of GMV", "most of its revenue a brand will spend on ads", ge=0, le=1)
     ad_response: float = _f(0.5, "ratio", "how far a day's review moves ad spend towards its marginal return (x adaptation speed)", ge=0)
@@ -254,13 +254,13 @@ class Festival(_Section):
     accounting: tuple[Moment, ...] = _f(
         (), "[start, end]", "festival period for GMV accounting (end inclusive); [] = first opening to last close")
     discount: float = _f(0.309, "fraction", "festival discount depth off list price (windows without their own)", ge=0, lt=1)
-    pull: float = _f(11.0, "multiplier", "activity multiplier inside a one-day festival window", ge=1)
+    pull: float = _f(4.33, "multiplier", "activity multiplier inside a one-day festival window", ge=1)
     attention_exponent: float = _f(
-        1.03, "exponent", "finite attention: in a festival of D window days in all, each window hour gets 1 + (pull - 1) / D**exponent "
+        0.664, "exponent", "finite attention: in a festival of D window days in all, each window hour gets 1 + (pull - 1) / D**exponent "
         "(0: every day as busy as a one-day festival; 1: a fixed budget of extra sessions; above 1: a longer festival "
         "draws fewer extra sessions in all)", ge=0, le=2)
-    opening_burst: float = _f(4.32, "multiplier", "extra activity in a window's first hour (midnight rush)", ge=1)
-    rush_hours: float = _f(2.91, "hours", "time constant over which the opening rush fades (0: first hour only)", ge=0, le=24)
+    opening_burst: float = _f(6.3, "multiplier", "extra activity in a window's first hour (midnight rush)", ge=1)
+    rush_hours: float = _f(8.6, "hours", "time constant over which the opening rush fades (0: first hour only)", ge=0, le=24)
     presale_reach: float = _f(0.0847, "fraction", "share of sessions during a deposit period that see pre-sale offers", ge=0, le=1)
     deposit_share: float = _f(0.1, "fraction", "deposit paid at pre-order, as a share of the price", gt=0, le=1)
     balance_default: float = _f(0.05, "probability", "chance a pre-order's balance is never paid", ge=0, le=1)
