@@ -23,12 +23,12 @@ RUN_METRICS = (
     "online_share", "offline_gmv_lift", "platform_subsidy_cost", "platform_commission",
     "brand_profit_big", "brand_profit_small", "brand_profit_low_quality",
     "pre_festival_deferral", "first_hour_share", "closing_peak_ratio", "offline_festival_day_lift",
-    "visits_turned_away_share", "opening_cohort_delay_h", "final_week_gap",
+    "visits_turned_away_share", "opening_cohort_delay_h", "final_week_gap", "expansion_share",
     "festival_days", "gmv_per_festival_day", "platform_net_cost",
 )
 # Metrics measured against the paired `none` run on the same seed.
 RELATIVE_METRICS = ("gmv_incremental", "gmv_festival_lift", "pre_festival_dip", "post_festival_slump", "offline_gmv_lift",
-                    "pre_festival_deferral", "offline_festival_day_lift", "final_week_gap")
+                    "pre_festival_deferral", "offline_festival_day_lift", "final_week_gap", "expansion_share")
 CLOSING_HOURS = 2  # closing_peak_ratio: orders in a window's last 2 hours over the 2 hours before
 
 FINAL_DAYS = 7  # hhi_final and cr4_final describe the season's last week
@@ -75,7 +75,7 @@ class Recorder:
     """Columnar per-hour figures of one run (arrays preallocated; nothing per consumer)."""
 
     SERIES = (
-        "gmv", "orders", "units", "sessions", "gmv_online", "gmv_offline", "orders_online",
+        "gmv", "orders", "units", "relief", "sessions", "gmv_online", "gmv_offline", "orders_online",
         "processing_backlog", "logistics_backlog", "delivered", "returns", "stockouts", "attempts",
         "presale_orders", "turned_away", "visits_offline", "surplus", "committed",
     )
@@ -118,6 +118,7 @@ class Recorder:
         s["gmv"][h] = revenue.sum()
         s["orders"][h] = f.brand.size
         s["units"][h] = f.units.sum()
+        s["relief"][h] = f.relief.sum()
         s["sessions"][h] = sessions.consumer.size
         s["gmv_online"][h] = revenue[online].sum()
         s["gmv_offline"][h] = s["gmv"][h] - s["gmv_online"][h]
@@ -282,6 +283,10 @@ def relative_metrics(run: Recorder, base: Recorder) -> dict[str, float]:
         return 1.0 - run.period_sum(series, period) / ref if ref > 0 else 0.0
 
     base_offline = base.period_sum("gmv_offline", festival)
+    # The festival's extra units, and the part of them that is extra consumption rather than need met
+    # (a unit bought at discount d relieves 1 - min(expansion_cap, expansion x d) of need).
+    extra_units = run.period_sum("units", festival) - base.period_sum("units", festival)
+    extra_relief = run.period_sum("relief", festival) - base.period_sum("relief", festival)
     final_week = (cal.n_hours - FINAL_DAYS * 24, cal.n_hours)
     return {
         "pre_festival_deferral": drop(cal.pre_period(), "committed"),
@@ -292,4 +297,5 @@ def relative_metrics(run: Recorder, base: Recorder) -> dict[str, float]:
         "pre_festival_dip": drop(cal.pre_period()),
         "post_festival_slump": drop(cal.post_period()),
         "offline_gmv_lift": run.period_sum("gmv_offline", festival) / base_offline - 1.0 if base_offline > 0 else 0.0,
+        "expansion_share": 1.0 - extra_relief / extra_units if extra_units > 0 else float("nan"),
     }

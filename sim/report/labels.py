@@ -70,6 +70,7 @@ METRICS: dict[str, MetricInfo] = {
     "visits_turned_away_share": MetricInfo("offline visits turned away", "share", -1),
     "opening_cohort_delay_h": MetricInfo("wait of the opening hour's orders", "hours", -1, "h"),
     "final_week_gap": MetricInfo("last week's GMV vs no festival", "share", 0),
+    "expansion_share": MetricInfo("festival's extra units that are extra consumption", "share", 0),
 }
 
 # The metrics a strategist asks about first, in the order the report answers them. All compare
