@@ -24,11 +24,12 @@ RUN_METRICS = (
     "brand_profit_big", "brand_profit_small", "brand_profit_low_quality",
     "pre_festival_deferral", "first_hour_share", "closing_peak_ratio", "offline_festival_day_lift",
     "visits_turned_away_share", "opening_cohort_delay_h", "final_week_gap", "expansion_share",
-    "festival_days", "gmv_per_festival_day", "platform_net_cost",
+    "switching_share", "festival_days", "gmv_per_festival_day", "platform_net_cost",
 )
 # Metrics measured against the paired `none` run on the same seed.
 RELATIVE_METRICS = ("gmv_incremental", "gmv_festival_lift", "pre_festival_dip", "post_festival_slump", "offline_gmv_lift",
-                    "pre_festival_deferral", "offline_festival_day_lift", "final_week_gap", "expansion_share")
+                    "pre_festival_deferral", "offline_festival_day_lift", "final_week_gap", "expansion_share",
+                    "switching_share")
 CLOSING_HOURS = 2  # closing_peak_ratio: orders in a window's last 2 hours over the 2 hours before
 
 FINAL_DAYS = 7  # hhi_final and cr4_final describe the season's last week
@@ -77,7 +78,7 @@ class Recorder:
     SERIES = (
         "gmv", "orders", "units", "relief", "sessions", "gmv_online", "gmv_offline", "orders_online",
         "processing_backlog", "logistics_backlog", "delivered", "returns", "stockouts", "attempts",
-        "presale_orders", "turned_away", "visits_offline", "surplus", "committed",
+        "presale_orders", "turned_away", "visits_offline", "surplus", "committed", "rival_units",
     )
 
     def __init__(self, model: "Double11Model"):
@@ -134,6 +135,7 @@ class Recorder:
         s["visits_offline"][h] = sessions.visits.sum()
         s["surplus"][h] = sessions.surplus.sum()
         s["committed"][h] = revenue[~f.balance].sum() + fig.presale_value  # pre-orders when placed
+        s["rival_units"][h] = m.rival.units
         self.by_venue[h] = np.bincount(self.venue_type[f.venue], revenue, minlength=len(VENUE_TYPES))
         self.brand_gmv[h] = np.bincount(f.brand, revenue, minlength=book.n)
         self.by_archetype[h] = np.bincount(book.archetype, self.brand_gmv[h], minlength=len(ARCHETYPES))
@@ -287,6 +289,9 @@ def relative_metrics(run: Recorder, base: Recorder) -> dict[str, float]:
     # (a unit bought at discount d relieves 1 - min(expansion_cap, expansion x d) of need).
     extra_units = run.period_sum("units", festival) - base.period_sum("units", festival)
     extra_relief = run.period_sum("relief", festival) - base.period_sum("relief", festival)
+    # ... and the units other sellers lose from the festival's start on: need met here first (switching)
+    onwards = (festival[0], cal.n_hours)
+    switched = base.period_sum("rival_units", onwards) - run.period_sum("rival_units", onwards)
     final_week = (cal.n_hours - FINAL_DAYS * 24, cal.n_hours)
     return {
         "pre_festival_deferral": drop(cal.pre_period(), "committed"),
@@ -298,4 +303,5 @@ def relative_metrics(run: Recorder, base: Recorder) -> dict[str, float]:
         "post_festival_slump": drop(cal.post_period()),
         "offline_gmv_lift": run.period_sum("gmv_offline", festival) / base_offline - 1.0 if base_offline > 0 else 0.0,
         "expansion_share": 1.0 - extra_relief / extra_units if extra_units > 0 else float("nan"),
+        "switching_share": switched / extra_units if extra_units > 0 else float("nan"),
     }

@@ -200,7 +200,7 @@ class Mechanisms(_Section):
     entry_exit: bool = _f(True, "switch", "between seasons loss-making brands exit and new brands enter (multi-year runs)")
     investment: bool = _f(True, "switch", "between seasons brands invest in quality by its expected return (multi-year runs)")
     innovation: bool = _f(True, "switch", "innovation centres launch new products each year after the first (innovation.centres)")
-    rival: bool = _f(True, "switch", "a rival platform takes some of the purchases this platform misses (needs rival.pull > 0)")
+    rival: bool = _f(True, "switch", "other sellers take some of the purchases this platform misses and, on their own sessions, part of consumers' need (needs rival.pull or rival.shopping_per_week > 0)")
     acquisitions: bool = _f(True, "switch", "between seasons big groups buy small brands that grow faster than they do (multi-year runs)")
 
 
@@ -231,6 +231,7 @@ class Rival(_Section):
     pull: float = _f(0.0, "probability", "chance a consumer who bought nothing here but needed a unit buys it on the rival (0: no rival)", ge=0, le=1)
     experience_slope: float = _f(1.0, "ratio", "relative rise of the rival's pull per unit of dissatisfaction with this platform", ge=0)
     discount: float = _f(0.1, "fraction", "the rival's price below the category's typical price", ge=0, lt=1)
+    shopping_per_week: float = _f(0.0, "sessions/week", "how often a consumer shops on other sellers on their own (rival platforms, shops outside the partner venues), buying a unit of a category they need (need >= 1) if they can pay; what they bought here first, they do not buy there (0: other sellers only take sessions this platform misses)", ge=0, le=50)
 
 
 class Season(_Section):

@@ -196,6 +196,13 @@ class ConsumerPopulation(mesa.Agent):
         cap = budget * np.float32(self.params.savings_cap_weeks)
         return np.minimum(cap, np.maximum(self.wallet[idx], 0) + budget * elapsed / np.float32(HOURS_PER_WEEK))
 
+    def settle_wallets(self, idx: np.ndarray) -> np.ndarray:
+        """Bring the wallets of ``idx`` up to this hour, as a session here does, and return them."""
+        wallet = self._wallet_now(idx)
+        self.wallet[idx] = wallet
+        self.last_hour[idx] = self.model.hour
+        return wallet
+
     @property
     def churned(self) -> np.ndarray:
         """Consumers who have churned and not (yet) come back."""

@@ -71,6 +71,7 @@ METRICS: dict[str, MetricInfo] = {
     "opening_cohort_delay_h": MetricInfo("wait of the opening hour's orders", "hours", -1, "h"),
     "final_week_gap": MetricInfo("last week's GMV vs no festival", "share", 0),
     "expansion_share": MetricInfo("festival's extra units that are extra consumption", "share", 0),
+    "switching_share": MetricInfo("festival's extra units other sellers lose", "share", 0),
 }
 
 # The metrics a strategist asks about first, in the order the report answers them. All compare
