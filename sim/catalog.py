@@ -40,7 +40,6 @@ class Archetype:
     service: tuple[float, float]      # uniform range of service level (0-1)
     premium: tuple[float, float]      # list price relative to the category's typical price
     cost_ratio: float                 # unit cost / list price
-    lead_time_days: int
     size: float                       # relative ordinary demand at the start
     ad_multiplier: float              # relative ad intensity
     offline_presence: float           # chance an offline venue that fits carries it
@@ -48,9 +47,9 @@ class Archetype:
 
 
 ARCHETYPES = {
-    "big": Archetype("big", (0.55, 0.80), (0.60, 0.85), (1.0, 1.3), 0.50, 10, 3.0, 1.5, 0.8, 1.0),
-    "small": Archetype("small", (0.50, 0.90), (0.60, 0.90), (0.9, 1.2), 0.55, 4, 1.0, 0.5, 0.15, 1.0),
-    "low_quality": Archetype("low_quality", (0.05, 0.30), (0.20, 0.50), (0.45, 0.7), 0.40, 6, 1.5, 2.0, 0.3, 1.1),
+    "big": Archetype("big", (0.55, 0.80), (0.60, 0.85), (1.0, 1.3), 0.50, 3.0, 1.5, 0.8, 1.0),
+    "small": Archetype("small", (0.50, 0.90), (0.60, 0.90), (0.9, 1.2), 0.55, 1.0, 0.5, 0.15, 1.0),
+    "low_quality": Archetype("low_quality", (0.05, 0.30), (0.20, 0.50), (0.45, 0.7), 0.40, 1.5, 2.0, 0.3, 1.1),
 }
 ARCHETYPE_NAMES = tuple(ARCHETYPES)
 

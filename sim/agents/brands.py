@@ -252,6 +252,7 @@ def create_brands(model: "Double11Model", params: Params, rng: np.random.Generat
     book.category[:] = np.arange(n) % len(CATEGORIES)
     prices = category_array("price")[book.category]
     adapt = {"big": bp.adapt_big, "small": bp.adapt_small, "low_quality": bp.adapt_low_quality}
+    lead_time = {"big": bp.lead_time_big, "small": bp.lead_time_small, "low_quality": bp.lead_time_low_quality}
     for a, name in enumerate(ARCHETYPE_NAMES):
         spec = ARCHETYPES[name]
         rows = np.flatnonzero(archetypes == a)
@@ -260,7 +261,7 @@ def create_brands(model: "Double11Model", params: Params, rng: np.random.Generat
         book.service[rows] = rng.uniform(*spec.service, k)
         book.list_price[rows] = prices[rows] * rng.uniform(*spec.premium, k)
         book.unit_cost[rows] = book.list_price[rows] * spec.cost_ratio
-        book.lead_time[rows] = spec.lead_time_days
+        book.lead_time[rows] = lead_time[name]
         book.ad_rate[rows] = bp.ad_rate * spec.ad_multiplier
         book.adapt[rows] = adapt[name]
         book.offline_presence[rows] = spec.offline_presence
