@@ -292,6 +292,7 @@ def relative_metrics(run: Recorder, base: Recorder) -> dict[str, float]:
     # ... and the units other sellers lose from the festival's start on: need met here first (switching)
     onwards = (festival[0], cal.n_hours)
     switched = base.period_sum("rival_units", onwards) - run.period_sum("rival_units", onwards)
+    rivals = bool(run.series["rival_units"].any() or base.series["rival_units"].any())  # else nothing to switch from
     final_week = (cal.n_hours - FINAL_DAYS * 24, cal.n_hours)
     return {
         "pre_festival_deferral": drop(cal.pre_period(), "committed"),
@@ -303,5 +304,5 @@ def relative_metrics(run: Recorder, base: Recorder) -> dict[str, float]:
         "post_festival_slump": drop(cal.post_period()),
         "offline_gmv_lift": run.period_sum("gmv_offline", festival) / base_offline - 1.0 if base_offline > 0 else 0.0,
         "expansion_share": 1.0 - extra_relief / extra_units if extra_units > 0 else float("nan"),
-        "switching_share": switched / extra_units if extra_units > 0 else float("nan"),
+        "switching_share": switched / extra_units if extra_units > 0 and rivals else float("nan"),
     }
