@@ -81,6 +81,27 @@ def _wait_for(predicate, what: str, timeout_s: float = UI_TIMEOUT_MS / 1000) -> 
         time.sleep(0.1)
 
 
+def _shot(locator) -> bytes | None:
+    """A screenshot of an element, or None while the page is replacing it (a plot re-renders after Reset)."""
+    from playwright.sync_api import Error
+    try:
+        return locator.screenshot()
+    except Error:
+        return None
+
+
+def _settled_shot(locator) -> bytes:
+    """A screenshot once two in a row agree: the plot has finished re-rendering."""
+    shots = [_shot(locator)]
+
+    def settled() -> bool:
+        time.sleep(0.3)
+        shots.append(_shot(locator))
+        return shots[-1] is not None and shots[-1] == shots[-2]
+    _wait_for(settled, "the plot to settle")
+    return shots[-1]
+
+
 @pytest.mark.slow  # a real browser
 @pytest.mark.timeout(150)
 def test_dashboard_in_browser(dashboard) -> None:
@@ -110,7 +131,7 @@ def test_dashboard_in_browser(dashboard) -> None:
             expect(plots).to_have_count(6, timeout=UI_TIMEOUT_MS)
             expect(page.get_by_text("Step: 0")).to_be_visible()
             gmv_plot = plots.first
-            before = gmv_plot.screenshot()
+            before = _settled_shot(gmv_plot)
 
             # Step: the widgets take a moment to wire up after the first render, so the first
             # click is repeated until it lands (only while nothing has moved yet).
@@ -126,7 +147,7 @@ def test_dashboard_in_browser(dashboard) -> None:
             step.click()
             expect(summary).to_contain_text(f"season hour {first + 2} of", timeout=UI_TIMEOUT_MS)
             expect(page.get_by_text(f"Step: {first + 2}")).to_be_visible()
-            _wait_for(lambda: gmv_plot.screenshot() != before, "the GMV plot to change after stepping")
+            _wait_for(lambda: _shot(gmv_plot) not in (None, before), "the GMV plot to change after stepping")
 
             # Play, then pause: the clock runs, then stops.
             page.get_by_role("button", name="▶").click()
@@ -150,13 +171,13 @@ def test_dashboard_in_browser(dashboard) -> None:
             page.get_by_role("button", name="Reset").click()
             expect(page.locator(".d11-settings")).to_contain_text("two_waves format", timeout=UI_TIMEOUT_MS)
             expect(summary).to_contain_text("season hour 0 of", timeout=UI_TIMEOUT_MS)
-            reset_plot = gmv_plot.screenshot()
+            reset_plot = _settled_shot(gmv_plot)
             assert reset_plot != before, "the festival windows shaded in the plot did not follow the format"
             for _ in range(2):
                 step.click()
             expect(summary).to_contain_text("season hour 2 of", timeout=UI_TIMEOUT_MS)
             assert _gmv(page) > 0
-            _wait_for(lambda: gmv_plot.screenshot() != reset_plot, "the GMV plot to change after Reset and Step")
+            _wait_for(lambda: _shot(gmv_plot) not in (None, reset_plot), "the GMV plot to change after Reset and Step")
             if os.environ.get("DASHBOARD_SCREENSHOT"):
                 page.screenshot(path=os.environ["DASHBOARD_SCREENSHOT"], full_page=True)
         finally:
