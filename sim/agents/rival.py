@@ -71,9 +71,9 @@ class RivalPlatform(mesa.Agent):
         consumers = self.model.consumers
         who = bernoulli_indices(self.draws, consumers.n, min(self.settings.shopping_per_week / HOURS_PER_WEEK, 1.0))
         who = who[consumers.churned_until[who] <= self.model.hour]  # churned consumers are counted apart
-        u = self.draws.random(who.size)
         if not who.size:
             return
+        u = self.draws.random(who.size)
         need = consumers.need_now(who)
         cumulative = np.cumsum(np.maximum(need, 0.0), axis=1)
         cat = np.minimum((cumulative < (u * cumulative[:, -1])[:, None]).sum(axis=1), need.shape[1] - 1)
