@@ -200,3 +200,12 @@ def test_arm_styles_colour_per_format_marker_per_policy_and_other_factors_told_a
     assert st["a"]["panel"] == "gmv_rank" and st["b"]["panel"] == "quality_feedback"
     assert st["a"]["linestyle"] != st["d"]["linestyle"] and st["a"]["shared"] and st["d"]["shared"]  # season.end
     assert not st["c"]["shared"]
+
+
+def test_the_report_says_when_incremental_gmv_rests_on_more_new_consumption_than_published():
+    from sim.report.render import _expansion_note
+    runs = pd.DataFrame({"arm": ["a", "a", "b", "b", "none", "none"],
+                         "expansion_share": [0.9, 0.8, 0.3, 0.35, np.nan, np.nan]})
+    (note,) = _expansion_note(runs)
+    assert "a (85%)" in note.text and "b (" not in note.text and "none" not in note.text
+    assert _expansion_note(runs.assign(expansion_share=0.3)) == []

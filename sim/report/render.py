@@ -61,6 +61,7 @@ def build_blocks(ctx: ReportContext, runs: pd.DataFrame, comparison: pd.DataFram
     _, sentences = summary(goals_or_default(ctx.goals), runs, comparison, meta, ctx.reference)
     blocks += [Block("h2", "Decision summary"), Block("ul", items=sentences)]
     blocks += _unsettled_warning(done)
+    blocks += _expansion_note(done)
     blocks.append(Block("p", (
         f"{len(done)} of {len(runs)} runs completed: {n_arms} arms × {ctx.replications} replications, "
         f"root seed {ctx.seed}, generated {ctx.generated}. Every arm is compared with the reference arm "
@@ -121,6 +122,26 @@ def _unsettled_warning(runs: pd.DataFrame) -> list[Block]:
     return [Block("p", f"**Warning:** the season ends before the festival's after-effects settle: the last week's "
                        f"GMV is still more than {SETTLED_GAP:.0%} away from no festival for {arms}. Incremental GMV "
                        f"would change with a later `season.end`.")]
+
+
+PUBLISHED_EXPANSION = 1 / 3  # share of a promotion's bump that is category expansion (van Heerde, Leeflang & Wittink 2004)
+
+
+def _expansion_note(runs: pd.DataFrame) -> list[Block]:
+    """Say what incremental GMV rests on when the festival's extra units are mostly taken as new
+    consumption: far more than published decompositions find, and set by hand."""
+    if "expansion_share" not in runs:
+        return []
+    shares = runs.groupby("arm")["expansion_share"].mean().dropna()
+    high = shares[shares > PUBLISHED_EXPANSION + 0.15]
+    if high.empty:
+        return []
+    arms = ", ".join(f"{arm} ({share:.0%})" for arm, share in high.sort_values().items())
+    return [Block("p", f"**Assumption:** incremental GMV counts the festival's extra units that meet no need as new "
+                       f"consumption, which is not paid back later: {arms} of the extra units, against about a third "
+                       f"in published decompositions of promotion bumps. `consumers.expansion` sets it by hand; at "
+                       f"the published third the festival's gain shrinks and can turn into a loss by January "
+                       f"(docs/model.md, \"Mechanisms and their switches\").")]
 
 
 def _online_offline(comparison: pd.DataFrame, meta: pd.DataFrame, hourly: pd.DataFrame | None,
