@@ -82,6 +82,27 @@ def test_bad_spec_is_one_line_naming_the_field(tmp_path, edit, needle):
     assert needle in str(err.value) and "\n" not in str(err.value)
 
 
+def test_only_fitted_targets_count_in_the_distance():
+    """A target for another population (fit = false) is predicted and reported but does not steer the fit."""
+    from sim.calibration.simulate import distance
+    spec = load_spec(SHIPPED / "double11_2019.toml")
+    reported = [t.name for t in spec.targets if not t.fit]
+    assert reported == ["offline_day_lift"]
+    observed = {t.name: t.observed for t in spec.targets}
+    dist = distance(spec)
+    assert dist({**observed, "offline_day_lift": 5.0}, observed) == 0.0
+    assert dist({**observed, "nov11_gmv_bn": 268.4 + 2 * 13.4}, observed) == pytest.approx(2.0)
+
+
+def test_a_spec_needs_a_fitted_target(tmp_path):
+    path = tmp_path / "reported_only.toml"
+    path.write_text(RECOVERY.format(gmv=100.0, gmv_sd=5.0, first=0.3)
+                    .replace('source = "simulated at the true values"', 'source = "simulated at the true values"\nfit = false'))
+    with pytest.raises(CalibrationError) as err:
+        load_spec(path)
+    assert "at least one target with fit = true" in str(err.value)
+
+
 def test_bad_spec_on_the_command_line_is_exit_2_before_any_folder(tmp_path):
     path = tmp_path / "bad.toml"
     path.write_text((SHIPPED / "double11_2019.toml").read_text().replace("high = 20.0", "high = 1.0"))

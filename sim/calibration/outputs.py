@@ -187,7 +187,8 @@ def report(spec: Spec, manifest: dict[str, Any], posterior: pd.DataFrame, fit: p
                              "draw a parameter vector per replication)."))
     if fit is not None:
         blocks.append(Block("h2", "Fit"))
-        src = {t.name: (t.source, "hard" if t.hard else "soft", t.sd) for t in spec.targets}
+        src = {t.name: (t.source, ("hard" if t.hard else "soft") + ("" if t.fit else ", reported only"), t.sd)
+               for t in spec.targets}
         blocks.append(Block("table", header=["target", "observed", "sd", "predicted median", "90% interval", "inside",
                                              "kind", "source"],
                             items=[[r.target, _fmt(r.observed), _fmt(src[r.target][2]), _fmt(r.predicted_median),

@@ -60,9 +60,10 @@ def _quiet_interrupts() -> None:
 
 
 def distance(spec: Spec):
-    """Euclidean distance in units of each target's sd (a plain function pyabc wraps)."""
-    names = [t.name for t in spec.targets]
-    scale = np.array([t.sd for t in spec.targets])
+    """Euclidean distance in units of each target's sd, over the targets that are fitted (a plain function pyabc wraps)."""
+    fitted = [t for t in spec.targets if t.fit]
+    names = [t.name for t in fitted]
+    scale = np.array([t.sd for t in fitted])
 
     def dist(x: Mapping[str, float], x0: Mapping[str, float]) -> float:
         a = np.array([x[n] for n in names], dtype=float)

@@ -52,6 +52,8 @@ class Target(_Strict):
     sd: float = Field(gt=0, description="tolerance: the distance counts (predicted - observed) / sd")
     source: str = Field(min_length=1)
     hard: bool = Field(True, description="a published figure (hard) or a literature range (soft)")
+    fit: bool = Field(True, description="counted in the distance; false: only predicted and reported (a figure for "
+                                        "another population than the model's)")
 
     @model_validator(mode="after")
     def _time(self) -> "Target":
@@ -99,8 +101,8 @@ class Spec(_Strict):
     @classmethod
     def _targets(cls, v: tuple[Target, ...]) -> tuple[Target, ...]:
         names = [t.name for t in v]
-        if not v:
-            raise ValueError("at least one target is needed")
+        if not any(t.fit for t in v):
+            raise ValueError("at least one target with fit = true is needed")
         if len(set(names)) != len(names):
             raise ValueError("target names must be unique")
         return v
