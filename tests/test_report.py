@@ -209,3 +209,6 @@ def test_the_report_says_when_incremental_gmv_rests_on_more_new_consumption_than
     (note,) = _expansion_note(runs)
     assert "a (85%)" in note.text and "b (" not in note.text and "none" not in note.text
     assert _expansion_note(runs.assign(expansion_share=0.3)) == []
+    many = pd.DataFrame({"arm": list("pqrst"), "expansion_share": [0.6, 0.9, 0.7, 0.95, 0.8]})
+    (note,) = _expansion_note(many)
+    assert "60% (p) to 95% (s) of the extra units, depending on the arm" in note.text

@@ -136,11 +136,16 @@ def _expansion_note(runs: pd.DataFrame) -> list[Block]:
     high = shares[shares > PUBLISHED_EXPANSION + 0.15]
     if high.empty:
         return []
-    arms = ", ".join(f"{arm} ({share:.0%})" for arm, share in high.sort_values().items())
+    high = high.sort_values()
+    if len(high) <= 3:
+        arms = ", ".join(f"{arm} ({share:.0%})" for arm, share in high.items()) + " of the extra units"
+    else:  # many arms: the range
+        arms = (f"{high.iloc[0]:.0%} ({high.index[0]}) to {high.iloc[-1]:.0%} ({high.index[-1]}) of the extra units, "
+                f"depending on the arm")
     return [Block("p", f"**Assumption:** incremental GMV counts the festival's extra units that meet no need as new "
-                       f"consumption, which is not paid back later: {arms} of the extra units, against about a third "
-                       f"in published decompositions of promotion bumps. `consumers.expansion` sets it by hand; at "
-                       f"the published third the festival's gain shrinks and can turn into a loss by January "
+                       f"consumption, which is not paid back later. That is {arms}, against about "
+                       f"a third in published decompositions of promotion bumps. `consumers.expansion` sets it by "
+                       f"hand; at the published third the festival's gain shrinks and can turn into a loss by January "
                        f"(docs/model.md, \"Mechanisms and their switches\").")]
 
 
