@@ -7,7 +7,6 @@ causes each fact is proven in test_mechanisms.py (switch the cause off, the fact
 import datetime as dt
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from conftest import format_windows, lower_bound
@@ -149,7 +148,7 @@ def _stock_tracking_error(result, archetype: str, target: float) -> float:
     """Mean |log(stock cover on hand / target)| from Nov 11 to the season's end: how far an archetype's
     stock strays from what it aims to hold on hand (its safety days; a lead time's worth is on order)."""
     daily = result.hourly.iloc[23::24]
-    after = (pd.to_datetime(daily["time"]).dt.date >= dt.date(2026, 11, 11)).to_numpy()
+    after = (daily["time"].dt.date >= dt.date(2026, 11, 11)).to_numpy()
     cover = np.maximum(daily[f"stock_cover_arch_{archetype}"].to_numpy()[after], 0.1)
     return float(np.mean(np.abs(np.log(cover / target))))
 
