@@ -20,7 +20,8 @@ RUN_METRICS = (
     "max_logistics_backlog", "mean_delivery_delay_h", "p95_delivery_delay_h", "return_rate",
     "stockout_rate", "satisfaction_mean", "churn_rate", "consumer_surplus", "hhi_final", "cr4_final",
     "gini_brand_sales", "small_brand_share", "low_quality_share", "quality_weighted_share",
-    "online_share", "offline_gmv_lift", "platform_subsidy_cost", "platform_commission",
+    "online_share", "offline_gmv_lift", "platform_subsidy_cost", "platform_commission", "platform_ad_revenue",
+    "ad_spend_share",
     "brand_profit_big", "brand_profit_small", "brand_profit_low_quality",
     "pre_festival_deferral", "first_hour_share", "closing_peak_ratio", "offline_festival_day_lift",
     "visits_turned_away_share", "opening_cohort_delay_h", "final_week_gap", "expansion_share",
@@ -161,6 +162,7 @@ class Recorder:
             "p95_delivery_delay_h": weighted_quantile(hist, 0.95),
             "platform_subsidy_cost": m.platform.subsidy_cost * self.weight,
             "platform_commission": m.platform.commission * self.weight,
+            "platform_ad_revenue": m.platform.ad_revenue * self.weight,
         }
         profit = book.revenue - book.cost + m.stock_value() - self.stock_value_start
         for a, name in enumerate(ARCHETYPES):
@@ -211,7 +213,9 @@ class Recorder:
             "visits_turned_away_share": float(s["turned_away"].sum() / max(s["visits_offline"].sum(), 1)),
             **self.final,
         }
-        out["platform_net_cost"] = out["platform_subsidy_cost"] - out["platform_commission"]  # what the festival costs the platform
+        # what the season costs the platform: subsidies less what brands pay it (commission and ads)
+        out["platform_net_cost"] = out["platform_subsidy_cost"] - out["platform_commission"] - out["platform_ad_revenue"]
+        out["ad_spend_share"] = out["platform_ad_revenue"] / max(out["gmv_total"], 1e-12)
         return {name: out.get(name, float("nan")) for name in RUN_METRICS}
 
     def _season_slice(self, period: tuple[int, int]) -> slice:

@@ -264,7 +264,7 @@ class Double11Model(mesa.Model):
 
     def _start_season(self) -> None:
         """Warm-up over: money, costs and churn are counted from here."""
-        self.platform.subsidy_cost = self.platform.commission = 0.0
+        self.platform.subsidy_cost = self.platform.commission = self.platform.ad_revenue = 0.0
         self.brand_book.revenue[:] = 0.0
         self.brand_book.cost[:] = 0.0
         self.online.delay_histogram[:] = 0.0

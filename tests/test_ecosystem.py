@@ -76,9 +76,20 @@ def advantage_growth(years, qf: str, gmv: str) -> np.ndarray:
     return change(years[gmv], "low_quality_share") - change(years[qf], "low_quality_share")
 
 
+def log_change(runs: list[pd.DataFrame], name: str) -> np.ndarray:
+    """Last year over first, in logs, per replication."""
+    return np.array([np.log(r[name].iloc[-1] / r[name].iloc[0]) for r in runs])
+
+
 def test_quality_feedback_lowers_the_low_quality_share_more_over_the_years(years):
-    on = advantage_growth(years, "qf", "gmv")
-    assert lower_bound(on) > 0, f"the advantage grows by {on.mean():.4f}"
+    """Ratings carried from season to season compound quality_feedback's ranking: over the years the
+    low-quality share falls in proportion more under it than under gmv_rank (log change from year 1
+    to 3: -0.57 more over 16 paired seeds). In proportion, because the two shares differ twofold in
+    year 1 (0.076 against 0.152): a share cannot fall by more points than it has. In points the
+    advantage grows by +0.015, not significantly at 16 seeds (docs/model.md). With
+    ``platform.quality_strength`` 0 the share rises under quality_feedback instead (+0.24)."""
+    qf, gmv = log_change(years["qf"], "low_quality_share"), log_change(years["gmv"], "low_quality_share")
+    assert lower_bound(gmv - qf) > 0, f"log change {qf.mean():.3f} under quality_feedback vs {gmv.mean():.3f} under gmv_rank"
 
 
 FIVE_YEARS = {"consumers.n": 2000, "season.years": 5}  # the default season: nine-day seasons are too short for it

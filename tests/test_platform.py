@@ -89,3 +89,26 @@ def test_subsidy_applies_only_inside_windows():
     model.hour = int(np.flatnonzero(cal.window >= 0)[0])
     model.platform.step()
     assert model.platform.subsidy_rate == pytest.approx(model.params.platform.subsidy_rate)
+
+
+def ad_spend(policy: str, **overrides) -> list[dict[str, float]]:
+    from sim.runs import run_model
+
+    return [run_model({"consumers.n": 3000, "platform.policy": policy, **overrides}, seed=s, counterfactual=False).summary
+            for s in range(2)]
+
+
+def test_brands_buy_ads_only_where_the_ranking_sells_exposure_for_them():
+    """Ads earn exposure where the ranking counts them: under gmv_rank brands spend about the published
+    2.5% of GMV on them (``platform.ad_weight`` is fitted to it), under quality_feedback the spend
+    withers, and with it the platform's ad revenue. With ads weighing nothing in gmv_rank they wither
+    there too."""
+    gmv, qf = ad_spend("gmv_rank"), ad_spend("quality_feedback")
+    unweighted = ad_spend("gmv_rank", **{"platform.ad_weight": 0.0})
+    share = [np.array([r["ad_spend_share"] for r in runs]) for runs in (gmv, qf, unweighted)]
+    assert ((share[0] > 0.015) & (share[0] < 0.04)).all(), share[0]
+    assert (share[1] < 0.2 * share[0]).all() and (share[2] < 0.2 * share[0]).all(), share
+    for r in gmv + qf:  # the platform's net cost counts what brands pay it for ads
+        assert r["platform_net_cost"] == pytest.approx(r["platform_subsidy_cost"] - r["platform_commission"]
+                                                       - r["platform_ad_revenue"])
+        assert r["platform_ad_revenue"] == pytest.approx(r["ad_spend_share"] * r["gmv_total"])

@@ -129,6 +129,7 @@ class Brand(mesa.Agent):
         self._set_ads()
         self._invest_in_service()
         self.ad_spend = self.ad_rate * self.forecast * self.list_price * (1 - self.discount)
+        model.platform.ad_revenue += self.ad_spend
         service_cost = model.params.brands.service_investment * self.gmv_today * (self.service - self.base_service) / 0.1
         self.cost += self.ad_spend + service_cost + self.inventory * self.unit_cost * model.params.brands.holding_cost
         memory = model.params.brands.gmv_memory

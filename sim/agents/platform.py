@@ -78,6 +78,7 @@ class Platform(mesa.Agent):
         self.presale_subsidy_rate = self.settings.subsidy_rate if "subsidy" in self.policies else 0.0
         self.subsidy_cost = 0.0
         self.commission = 0.0
+        self.ad_revenue = 0.0  # what brands pay for ads (the platform's customer management revenue)
 
     @property
     def ranks_by_gmv(self) -> bool:
