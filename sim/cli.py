@@ -433,6 +433,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, ScenarioError, ParameterError, FolderError, FileNotFoundError, CalibrationError) as exc:
         print(f"run.py: error: {_one_line(exc)}", file=sys.stderr)
         return USAGE_ERROR
+    except OSError as exc:  # a cluster whose workers cannot run the model (sim.execute, loaded only to run)
+        execute = sys.modules.get("sim.execute")
+        if execute is None or not isinstance(exc, execute.ClusterError):
+            raise
+        print(f"run.py: error: {_one_line(exc)}", file=sys.stderr)
+        return USAGE_ERROR
     except KeyboardInterrupt as exc:
         print(interrupted_message(exc, [command] * bool(command) + rest), file=sys.stderr)
         return 130

@@ -11,6 +11,7 @@ store runs only what is missing.
 from __future__ import annotations
 
 import fcntl
+import importlib
 import math
 import multiprocessing
 import os
@@ -33,6 +34,7 @@ RunFn = Callable[..., Any]
 MAX_CHUNK = 32  # caps the work lost on interruption and keeps the progress bar moving
 CHUNKS_PER_WORKER = 8  # small chunks even out the tail; each is still several runs
 JOBQUEUE_KINDS = ("slurm", "pbs")
+CODE_ROOT = Path(__file__).resolve().parent.parent  # the folder that holds the sim package
 RESERVED_COLUMNS = ("index", "seed", "counterfactual", "error")
 
 
@@ -383,6 +385,26 @@ def _stop_pool(pool: ProcessPoolExecutor, grace: float = 5.0) -> None:
     pool.shutdown(wait=True, cancel_futures=True)
 
 
+class ClusterError(OSError):
+    """The cluster's workers cannot run the model (reported in one line, exit status 2)."""
+
+
+def check_workers_import_the_model(client: Any, package: str = "sim", logs: str | None = None) -> None:
+    """Fail now, in one line, if the cluster's workers cannot import ``package``: otherwise each worker
+    dies unpickling its first task and the study waits for workers that never come back.
+    The probe is a standard-library function, which every worker can unpickle."""
+    from distributed import wait
+
+    probe = client.submit(importlib.import_module, package, pure=False)
+    wait([probe])
+    if probe.status == "error":
+        error = probe.exception()
+        raise ClusterError(f"cluster: the workers cannot import the model ({type(error).__name__}: {error}); install "
+                           f"this project where they run (pip install -e .) or run from a folder they share "
+                           f"(this one is {CODE_ROOT})" + (f"; worker logs in {logs}" if logs else ""))
+    probe.release()
+
+
 @contextmanager
 def dask_client(cluster: str, workers: int, options: dict[str, Any] | None = None) -> Iterator[Any]:
     """A Dask client for ``cluster`` (see :func:`execute`); clusters it starts, it also stops."""
@@ -396,9 +418,11 @@ def dask_client(cluster: str, workers: int, options: dict[str, Any] | None = Non
             yield client
     elif cluster in JOBQUEUE_KINDS:
         with jobqueue_cluster(cluster, options) as jq, Client(jq) as client:
+            check_workers_import_the_model(client, logs=options.get("log_directory"))
             yield client
     else:
         with Client(cluster, **options) as client:
+            check_workers_import_the_model(client)
             yield client
 
 
@@ -419,6 +443,11 @@ def jobqueue_settings(options: dict[str, Any]) -> tuple[dict[str, Any], int]:
         raise ValueError(f"cluster options: unknown key(s) {', '.join(unknown)}; known: {', '.join(JOBQUEUE_KEYS)}")
     settings = {"cores": 1, "walltime": "01:00:00", **options}
     jobs = int(settings.pop("jobs", 1))
+    # Batch jobs import the code this process runs, where they share its filesystem (a clone need not be
+    # installed on the nodes, and an older installed copy does not win); elsewhere the path is ignored.
+    given = settings.get("job_script_prologue", [])
+    settings["job_script_prologue"] = [f'export PYTHONPATH="{CODE_ROOT}${{PYTHONPATH:+:$PYTHONPATH}}"',
+                                       *([given] if isinstance(given, str) else given)]  # one line from the command line
     settings.setdefault("processes", settings["cores"])  # one single-threaded worker per core: runs are CPU-bound
     settings.setdefault("memory", f"{2 * int(settings['cores'])}GB")  # per job; a run needs well under 2 GB
     return settings, jobs

@@ -150,17 +150,37 @@ def test_real_model_tiny_runs_identical_in_process_and_pool():
 
 
 def test_cluster_settings_are_checked_before_any_work():
-    from sim.execute import check_cluster, jobqueue_cluster, jobqueue_settings
+    from sim.execute import CODE_ROOT, check_cluster, jobqueue_cluster, jobqueue_settings
 
     for ok in (None, "local", "slurm", "pbs", "tcp://scheduler:8786"):
         check_cluster(ok)
     with pytest.raises(ValueError, match="cluster: expected"):
         check_cluster("slurmm")
-    settings, jobs = jobqueue_settings({"queue": "q", "cores": 8, "jobs": 4})
+    settings, jobs = jobqueue_settings({"queue": "q", "cores": 8, "jobs": 4, "job_script_prologue": ["module load x"]})
+    prologue = settings.pop("job_script_prologue")
     assert jobs == 4 and settings == {"queue": "q", "cores": 8, "processes": 8, "memory": "16GB", "walltime": "01:00:00"}
+    # batch jobs import this checkout's code first (where they share its folder), then the user's prologue runs
+    assert prologue == [f'export PYTHONPATH="{CODE_ROOT}${{PYTHONPATH:+:$PYTHONPATH}}"', "module load x"]
+    assert (CODE_ROOT / "sim" / "execute.py").is_file()
+    assert jobqueue_settings({"job_script_prologue": "module load x"})[0]["job_script_prologue"][1:] == ["module load x"]
     with pytest.raises(ValueError, match="unknown key\\(s\\) colour"):
         with jobqueue_cluster("slurm", {"queue": "q", "colour": "red"}):
             pass
+
+
+@pytest.mark.timeout(120)
+def test_workers_that_cannot_import_the_model_stop_the_study_at_once():
+    """Workers that cannot import the package die unpickling their first task, and the study would wait
+    for them forever: the probe finds out first and says so in one line (here a module no worker has)."""
+    from distributed import Client, LocalCluster
+
+    import sim.execute as ex
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        ex.check_workers_import_the_model(client)  # they can import sim
+        with pytest.raises(ex.ClusterError, match=r"cannot import the model \(ModuleNotFoundError: No module named 'sim_absent'\)"):
+            ex.check_workers_import_the_model(client, "sim_absent")
 
 
 def test_a_store_in_use_by_another_job_is_refused(tmp_path):
