@@ -24,8 +24,9 @@ GLOSSARY: tuple[tuple[str, str], ...] = (
     ("Peak logistics backlog", "the largest number of parcels waiting for dispatch at any hour of the season: the "
      "load the festival puts on logistics."),
     ("95th pct delivery delay", "the wait (hours, beyond normal transit) that 95% of online orders do not exceed."),
-    ("Platform net cost", "subsidies the platform pays minus the commission it earns; negative means the platform "
-     "earns more than it spends."),
+    ("Platform net cost", "subsidies the platform pays minus what brands pay it: commission on sales and their ad "
+     "spend (ads buy exposure only under GMV rank, so a ranking that ignores them forgoes that income); negative "
+     "means the platform earns more than it spends."),
     ("Consumer surplus", "the money value, at the moment of choice, of the options a shopping session offers over "
      "buying nothing (the logit log-sum, converted to yuan at the consumer's marginal utility of money). It is "
      "counted for every session, including those that end without a purchase, and includes how much buyers value "
