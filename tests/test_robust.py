@@ -117,6 +117,26 @@ def test_sigint_at_random_moments_exits_130_keeps_results_and_resumes_identicall
     assert manifest["status"] == "finished" and manifest["kind"] == "scenario"
 
 
+@pytest.mark.slow  # three sweeps
+def test_a_ctrl_c_after_the_work_is_done_never_kills_the_exit_status(tmp_path):
+    """At exit Python restores the default SIGINT action before its last clean-up (worker pools, temp
+    folders): a Ctrl-C then killed the command (status -2, no message) after its results were written.
+    Sent from the moment runs.csv exists to well after, it gives 130 (interrupted while finishing) or 0."""
+    sweep_file = _sweep_spec(tmp_path)
+    for k, delay in enumerate((0.2, 0.45, 0.7)):
+        out = tmp_path / f"out{k}"
+        proc = _start(["sweep", str(sweep_file), "--workers", "2", "--chunk-size", "1", "--no-progress", "--out", str(out)],
+                      tmp_path, tmp_path)
+        deadline = time.time() + 120
+        while not (out / "runs.csv").exists() and proc.poll() is None and time.time() < deadline:
+            time.sleep(0.005)
+        time.sleep(delay)
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGINT)
+        rc = proc.wait(timeout=30)
+        assert rc in (0, 130), (delay, rc, proc.stderr.read())
+
+
 def _fails(argv: list[str], capsys, needle: str) -> str:
     """``run.py argv`` ends in one error line containing ``needle`` and exit 2, before any run."""
     try:
