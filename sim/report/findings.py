@@ -19,7 +19,7 @@ FORMAT_KEY, POLICY_KEY, WINDOWS_KEY = "festival.format", "platform.policy", "fes
 FORMAT_METRICS = ("gmv_incremental", "gmv_per_festival_day", "peak_to_mean", "mean_delivery_delay_h", "p95_delivery_delay_h",
                   "max_logistics_backlog", "satisfaction_mean", "pre_festival_dip", "post_festival_slump")
 POLICY_METRICS = ("hhi_final", "small_brand_share", "low_quality_share", "quality_weighted_share", "gmv_incremental",
-                  "satisfaction_mean", "platform_net_cost", "brand_profit_small", "brand_profit_low_quality")
+                  "satisfaction_mean", "platform_net_cost", "platform_ad_revenue", "brand_profit_small", "brand_profit_low_quality")
 
 
 @dataclass(frozen=True)
