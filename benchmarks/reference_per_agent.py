@@ -13,9 +13,9 @@ One ``Consumer(mesa.Agent)`` per simulated consumer, each with its own ``step``,
    ``bernoulli_indices`` candidates) and online vs offline;
 2. lazy catch-up of need and wallet since the consumer's last session;
 3. category draw in proportion to positive need; offline venue draw among the open
-   venues of the consumer's tier carrying the category (online if none), with the
-   venue's hourly visit capacity (first come, first served in the shuffled order here,
-   a fractional last place by chance; random thinning in the kernel); a visitor turned away by a full venue orders online
+   venues of the consumer's tier carrying the category (online if none), let in with the
+   venue's admission chance this hour (capacity over expected visits, from the model's
+   visit forecast); a visitor turned away by a full venue orders online
    instead with the venue's ``overflow_online`` chance, else leaves; pre-sale offers for
    a share of online sessions while deposits are taken;
 4. consideration set: ``consideration_size`` draws from the same exposure (online) or
@@ -77,7 +77,7 @@ class HourTables:
 
     __slots__ = ("lam_on", "lam_off", "lam_max", "p_scale", "urgency_activity", "price", "discount", "log_x",
                  "available", "appeal", "quality", "cum_rows", "cat_brands", "max_slot", "n_categories",
-                 "venue_cum", "venue_capacity", "overflow_online", "venue_integration", "pickup_cum", "anticipation", "urgency",
+                 "venue_cum", "venue_admission", "overflow_online", "venue_integration", "pickup_cum", "anticipation", "urgency",
                  "presale", "presale_group", "delay_h")
 
     def __init__(self, offer: Offer, activity_floor: float):
@@ -97,7 +97,7 @@ class HourTables:
         self.max_slot = t.cat_brands.shape[1] - 1
         self.n_categories = t.cat_brands.shape[0]
         self.venue_cum = t.venue_cum.tolist()           # [tier][category][venue]
-        self.venue_capacity = t.venue_capacity.tolist()
+        self.venue_admission = t.venue_admission.tolist()
         self.overflow_online = t.overflow_online.tolist()
         self.venue_integration = t.venue_integration.tolist()
         self.pickup_cum = t.pickup_cum.tolist()         # [tier][category][venue]
@@ -126,8 +126,6 @@ class ReferenceModel(mesa.Model):
         self.hour = 0
         self.tables: HourTables | None = None
         self.venue_visits: list[int] = []     # arrivals per venue this hour
-        self.venue_admitted: list[int] = []   # admitted per venue this hour
-        self.venue_full: list[bool] = []      # a visitor has been turned away this hour
         self.real = real
         self.category_price = pop.category_price.tolist()
         self.storable = pop.storable.tolist()
@@ -141,23 +139,12 @@ class ReferenceModel(mesa.Model):
     def prepare(self, offer: Offer) -> None:
         """Convert the hour's offer once (all agents read it), reset venue visit counts."""
         self.tables = HourTables(offer, self.cp.activity_floor)
-        self.venue_visits = [0] * len(self.tables.venue_capacity)
-        self.venue_admitted = [0] * len(self.tables.venue_capacity)
-        self.venue_full = [False] * len(self.tables.venue_capacity)
+        self.venue_visits = [0] * len(self.tables.venue_admission)
 
     def admit(self, v: int, rnd) -> bool:
-        """First come, first served up to the venue's hourly capacity (simulated visits, a
-        fractional last place taken by chance, so the expected admissions match the kernel's)."""
-        if self.venue_full[v]:
-            return False
-        capacity = self.tables.venue_capacity[v]
-        admitted = self.venue_admitted[v]
-        whole = math.floor(capacity)
-        if admitted < whole or (admitted == whole and rnd() < capacity - whole):
-            self.venue_admitted[v] += 1
-            return True
-        self.venue_full[v] = True
-        return False
+        """A visitor gets in with the venue's admission chance this hour (its capacity over its
+        expected visits, from the model's visit forecast)."""
+        return rnd() < self.tables.venue_admission[v]
 
     def step(self) -> None:
         self.agents.shuffle_do("step")

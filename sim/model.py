@@ -19,7 +19,7 @@ from .agents.consumer_kernels import OfferTables
 from .agents.consumers import HOURS_PER_WEEK, ConsumerPopulation, Offer, tier_online_preference
 from .agents.platform import Platform
 from .agents.rival import RivalPlatform
-from .agents.venues import OnlineVenue, Venue
+from .agents.venues import OnlineVenue, Venue, VisitForecast
 from .calendar import DIURNAL, build_calendar
 from .catalog import CATEGORIES, OFFLINE_VENUES, TIERS, category_array
 from .ecosystem import Ecosystem
@@ -59,6 +59,7 @@ class Double11Model(mesa.Model):
             logistics_capacity_per_hour=params.logistics.capacity_per_day / 24.0 / self.weight,
         )
         self.venues = self._create_venues(init_market)
+        self.visit_forecast = VisitForecast(len(TIERS), len(CATEGORIES))
         self.platform = Platform(self)
         self.fulfilment = Fulfilment(self, fulfilment)
         self.rival = RivalPlatform(self, rival)
@@ -169,10 +170,17 @@ class Double11Model(mesa.Model):
         horizon = cp.anticipation_days * 24
         waiting = mech.anticipation and (not in_window) and 0 < to_open <= horizon
         closing = np.exp(-to_close / cp.urgency_hours) if (mech.deadline_urgency and in_window) else 0.0
+        offline_rate = base * offline_boost if open_now.any() else 0.0
+        urgency_activity = cp.urgency_activity * closing
+        # Offline sessions come at this rate (aware consumers shop more near a close): the
+        # venues' visit forecast scales what it learned with it, and learns from this hour.
+        aware_boost = 1.0 + urgency_activity * self.consumers.aware.mean() if closing else 1.0
+        self._offline_session_rate = offline_rate * aware_boost
+        capacity = np.array([v.capacity for v in self.venues])
         tables = OfferTables(
             **self._prices, available=self.carried & (self.brand_book.inventory >= 1),
-            cum_weights=self._cum_weights_f32, cat_brands=self.cat_brands,
-            venue_cum=venue_cum, venue_capacity=np.array([v.capacity for v in self.venues]),
+            cum_weights=self._cum_weights_f32, cat_brands=self.cat_brands, venue_cum=venue_cum,
+            venue_admission=self.visit_forecast.admission(venue_cum, self._offline_session_rate, capacity),
             overflow_online=self.params.venues.turned_away_online * self._venue_integration,
             venue_integration=self._venue_integration.astype(np.float64), pickup_cum=pickup_cum,
             storable=self.consumers.storable, category_price=self._category_price,
@@ -180,13 +188,13 @@ class Double11Model(mesa.Model):
         return Offer(
             tables=tables,
             online_rate=base * cal.festival_activity[h],
-            offline_rate=base * offline_boost if open_now.any() else 0.0,
+            offline_rate=offline_rate,
             presale=bool(cal.deposit_for[h] >= 0),
             expected_delay_h=self.online.expected_delay_hours(),
             # the pull of waiting grows as the window nears, with its announced discount
             anticipation=cp.anticipation_strength * cal.upcoming_discount[h] * (1 - to_open / horizon) if waiting else 0.0,
             urgency=cp.urgency_strength * closing,
-            urgency_activity=cp.urgency_activity * closing,
+            urgency_activity=urgency_activity,
             boost_online=float(cal.festival_activity[h]), boost_offline=float(offline_boost),
         )
 
@@ -248,6 +256,7 @@ class Double11Model(mesa.Model):
         t3 = clock()
         sessions = self.consumers.shop(idx, online, offer)
         self.rival.step(sessions)
+        self.visit_forecast.learn(sessions.offline_demand, self._offline_session_rate)
         for v, venue in enumerate(self.venues):
             venue.visits += sessions.visits[v]
             venue.turned_away += sessions.turned_away[v]

@@ -58,7 +58,7 @@ class OfferTables(NamedTuple):
     cum_weights: np.ndarray       # float32 (groups x categories, slots): consideration weights
     cat_brands: np.ndarray        # int64 (categories, slots), -1 padded
     venue_cum: np.ndarray         # float64 (tiers, categories, venues): where offline shoppers go
-    venue_capacity: np.ndarray    # float64 (venues,): simulated visits per hour
+    venue_admission: np.ndarray   # float64 (venues,): chance a visitor is let in this hour (a full venue turns some away)
     overflow_online: np.ndarray   # float64 (venues,): chance a turned-away visitor orders online
     venue_integration: np.ndarray # float64 (venues,): share of festival prices a venue honours
     pickup_cum: np.ndarray        # float64 (tiers, categories, venues): pick-up venues for online orders
@@ -274,13 +274,14 @@ def _shop_hour(idx, online, offer, shoppers, settings, now, uniforms):
     Returns, one entry per session (consumers with some need who were not turned away at
     a full venue, or were and went online): consumer, category, venue (0 = online),
     pre-sale, brand (-1 = outside option), units, unit price paid, discount depth, expected
-    delivery delay, surplus, need relieved, picked up at a venue (an online order); visitors and visitors turned away, per venue.
+    delivery delay, surplus, need relieved, picked up at a venue (an online order); visitors and visitors turned away, per venue;
+    offline sessions per (tier, category), which the venues' visit forecast learns from.
     """
     k = idx.shape[0]
     cat_brands = offer.cat_brands
     n_categories = cat_brands.shape[0]
     slots = cat_brands.shape[1]
-    n_venues = offer.venue_capacity.shape[0]
+    n_venues = offer.venue_admission.shape[0]
     presale_group = offer.price.shape[0] - 1
     s = uniforms.shape[1] - N_FIXED_UNIFORMS
     f32 = np.float32
@@ -325,9 +326,12 @@ def _shop_hour(idx, online, offer, shoppers, settings, now, uniforms):
             if cum[n_venues - 1] > 0:
                 venue[i] = _pick_venue(cum, uniforms[i, 1]) + 1
     visits = np.zeros(n_venues, dtype=np.int64)
+    offline_demand = np.zeros((offer.venue_cum.shape[0], n_categories), dtype=np.int64)
     for i in range(k):
         if venue[i] > 0:
             visits[venue[i] - 1] += 1
+        if not online[i] and category[i] >= 0:
+            offline_demand[tier[i], category[i]] += 1
 
     loyal = np.empty(k, dtype=np.int64)
     reference = np.empty(k, dtype=np.float32)
@@ -335,12 +339,6 @@ def _shop_hour(idx, online, offer, shoppers, settings, now, uniforms):
         loyal[i] = shoppers.loyal[idx[i], max(category[i], 0)]
     for i in prange(k):
         reference[i] = shoppers.ref_discount[idx[i], max(category[i], 0)]
-
-    # Venues over their hourly visit capacity turn a random share of visitors away.
-    accept = np.ones(n_venues)
-    for v in range(n_venues):
-        if visits[v] > 0:
-            accept[v] = min(1.0, offer.venue_capacity[v] / visits[v])
 
     consumer_out = np.empty(k, dtype=np.int64)
     category_out = np.empty(k, dtype=np.int64)
@@ -377,7 +375,7 @@ def _shop_hour(idx, online, offer, shoppers, settings, now, uniforms):
         n = i  # this session's slot in the outputs (the kept ones are collected in order below)
         consumer = idx[i]
         shop_venue = venue[i]
-        if shop_venue > 0 and not uniforms[i, 2] < accept[shop_venue - 1]:
+        if shop_venue > 0 and not uniforms[i, 2] < offer.venue_admission[shop_venue - 1]:
             away[i] = shop_venue
             if not uniforms[i, 6] < offer.overflow_online[shop_venue - 1]:
                 continue
@@ -516,7 +514,7 @@ def _shop_hour(idx, online, offer, shoppers, settings, now, uniforms):
             n += 1
     return (consumer_out[:n], category_out[:n], venue_out[:n], presale_out[:n], brand_out[:n], units_out[:n],
             paid_out[:n], depth_out[:n], delay_out[:n], surplus_out[:n], relief_out[:n], pickup_out[:n], visits,
-            turned_away)
+            turned_away, offline_demand)
 
 
 # --- serial and parallel compilations --------------------------------------------------------

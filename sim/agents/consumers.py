@@ -70,6 +70,7 @@ class Sessions:
     pickup: np.ndarray        # bool: an online order picked up at venue ``venue`` (online price, no parcel)
     visits: np.ndarray        # (offline venues,) visitors per venue this hour
     turned_away: np.ndarray   # (offline venues,) visitors turned away by a full venue
+    offline_demand: np.ndarray  # (tiers, categories) sessions of consumers who chose to shop offline
 
     @property
     def bought(self) -> np.ndarray:
