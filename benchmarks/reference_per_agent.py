@@ -77,7 +77,7 @@ class HourTables:
 
     __slots__ = ("lam_on", "lam_off", "lam_max", "p_scale", "urgency_activity", "price", "discount", "log_x",
                  "available", "appeal", "quality", "cum_rows", "cat_brands", "max_slot", "n_categories",
-                 "venue_cum", "venue_admission", "overflow_online", "venue_integration", "pickup_cum", "anticipation", "urgency",
+                 "venue_cum", "venue_admission", "overflow_online", "venue_integration", "pickup_cum", "pickup_chance", "anticipation", "urgency",
                  "presale", "presale_group", "delay_h")
 
     def __init__(self, offer: Offer, activity_floor: float):
@@ -101,6 +101,7 @@ class HourTables:
         self.overflow_online = t.overflow_online.tolist()
         self.venue_integration = t.venue_integration.tolist()
         self.pickup_cum = t.pickup_cum.tolist()         # [tier][category][venue]
+        self.pickup_chance = t.pickup_chance.tolist()   # [tier][category]
         self.anticipation = float(offer.anticipation)
         self.urgency = float(offer.urgency)
         self.presale = bool(offer.presale)
@@ -122,7 +123,6 @@ class ReferenceModel(mesa.Model):
         self.reference_prices = mech.reference_prices
         self.stockpiling = mech.stockpiling
         self.stockpile_rate = cp.stockpile_rate if mech.stockpiling else 0.0
-        self.pickup_share = params.venues.pickup_share if mech.offline_integration else 0.0
         self.hour = 0
         self.tables: HourTables | None = None
         self.venue_visits: list[int] = []     # arrivals per venue this hour
@@ -312,10 +312,9 @@ class Consumer(mesa.Agent):
             extra = _poisson(self.random, m.stockpile_rate * m.storable[category] * dp * depth, cp.max_units - 1)
             units = int(min(1 + extra, cp.max_units, math.floor(wallet / max(paid, 1e-9))))
         # Some online orders are picked up at an integrated venue of the tier selling the category.
-        if venue == 0 and not presale and m.pickup_share > 0:
+        if venue == 0 and not presale and rnd() < t.pickup_chance[self.tier][category]:
             pcum = t.pickup_cum[self.tier][category]
-            if pcum[-1] > 0 and rnd() < m.pickup_share:
-                venue = min(bisect.bisect_left(pcum, rnd() * pcum[-1]), len(pcum) - 1) + 1
+            venue = min(bisect.bisect_left(pcum, rnd() * pcum[-1]), len(pcum) - 1) + 1
         stats["online"] += venue == 0
         # Need relieved: a deal's first unit partly feeds extra consumption; extra units are stored.
         relief = 1.0 - min(1.0, cp.expansion * depth) + (units - 1)

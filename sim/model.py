@@ -163,7 +163,7 @@ class Double11Model(mesa.Model):
         if new_day or venue_key != self._venue_key:
             self._venue_tables = self._venue_traffic(open_now, in_window)
             self._venue_key = venue_key
-        venue_cum, pickup_cum, offline_boost = self._venue_tables
+        venue_cum, pickup_cum, pickup_chance, offline_boost = self._venue_tables
 
         base = cp.sessions_per_week / HOURS_PER_WEEK * cal.diurnal[h]
         to_open, to_close = cal.hours_to_open[h], cal.hours_to_close[h]
@@ -182,7 +182,7 @@ class Double11Model(mesa.Model):
             cum_weights=self._cum_weights_f32, cat_brands=self.cat_brands, venue_cum=venue_cum,
             venue_admission=self.visit_forecast.admission(venue_cum, self._offline_session_rate, capacity),
             overflow_online=self.params.venues.turned_away_online * self._venue_integration,
-            venue_integration=self._venue_integration.astype(np.float64), pickup_cum=pickup_cum,
+            venue_integration=self._venue_integration.astype(np.float64), pickup_cum=pickup_cum, pickup_chance=pickup_chance,
             storable=self.consumers.storable, category_price=self._category_price,
         )
         return Offer(
@@ -217,16 +217,20 @@ class Double11Model(mesa.Model):
             quality=book.quality.astype(f32), regular_discount=book.discount.astype(f32),
         )
 
-    def _venue_traffic(self, open_now: np.ndarray, in_window: bool) -> tuple[np.ndarray, np.ndarray, float]:
+    def _venue_traffic(self, open_now: np.ndarray, in_window: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
         """Which venues a tier's offline session goes to (and pick-ups), and the festival's offline boost."""
         vp = self.params.venues
         # Festival traffic reaches offline venues in proportion to their integration.
         festival_traffic = 1.0 + (vp.festival_offline_pull * self._venue_integration if in_window else 0.0)
         pull = self._venue_pull * (open_now * festival_traffic)[:, None]
         venue_cum = self._per_tier_cumulative(pull)
-        pickup_cum = self._per_tier_cumulative(pull * (self._venue_integration > 0)[:, None])
+        # Online orders are picked up where venues are integrated: pickup_share of them where every
+        # open venue selling the category is fully integrated, in proportion to integration elsewhere.
+        pickup_cum = self._per_tier_cumulative(pull * self._venue_integration[:, None])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            pickup_chance = np.nan_to_num(vp.pickup_share * pickup_cum[:, :, -1] / venue_cum[:, :, -1])
         offline_boost = float(np.average(festival_traffic, weights=open_now)) if open_now.any() and in_window else 1.0
-        return venue_cum, pickup_cum, offline_boost
+        return venue_cum, pickup_cum, pickup_chance, offline_boost
 
     def _per_tier_cumulative(self, weights: np.ndarray) -> np.ndarray:
         """(venues, categories) weights -> (tiers, categories, venues) cumulative weights of each

@@ -62,6 +62,7 @@ class OfferTables(NamedTuple):
     overflow_online: np.ndarray   # float64 (venues,): chance a turned-away visitor orders online
     venue_integration: np.ndarray # float64 (venues,): share of festival prices a venue honours
     pickup_cum: np.ndarray        # float64 (tiers, categories, venues): pick-up venues for online orders
+    pickup_chance: np.ndarray     # float64 (tiers, categories): chance an online order is picked up at one
     storable: np.ndarray          # float64 (categories,)
     category_price: np.ndarray    # float64 (categories,)
 
@@ -83,7 +84,6 @@ class ChoiceSettings(NamedTuple):
     stockpile_rate: float
     stockpile_min_discount: np.float32
     max_units: int
-    pickup_share: float
     expansion: np.float32
     expansion_cap: np.float32
     stockpiling: bool
@@ -458,12 +458,11 @@ def _shop_hour(idx, online, offer, shoppers, settings, now, uniforms):
                 affordable = np.floor(wallet / max(paid, f32(1e-9)))
                 units = int(min(min(1 + extra, settings.max_units), affordable))
             # Online orders in a category an integrated venue nearby sells: some are picked up there.
-            if shop_venue == 0 and not presale and settings.pickup_share > 0:
-                pcum = offer.pickup_cum[tier[i], c]
-                if pcum[n_venues - 1] > 0 and uniforms[i, 7] < settings.pickup_share:
-                    shop_venue = _pick_venue(pcum, uniforms[i, 7] / settings.pickup_share) + 1
-                    pickup_out[n] = True
-                    delay = f32(0.0)
+            chance = offer.pickup_chance[tier[i], c]
+            if shop_venue == 0 and not presale and uniforms[i, 7] < chance:
+                shop_venue = _pick_venue(offer.pickup_cum[tier[i], c], uniforms[i, 7] / chance) + 1
+                pickup_out[n] = True
+                delay = f32(0.0)
             # Need relieved: part of every unit bought on a deal is extra consumption
             # (category expansion; households use more of what they hold, so stockpiled
             # units are partly consumed extra too); what is bought beyond today's need is

@@ -142,7 +142,6 @@ class ConsumerPopulation(mesa.Agent):
             reference_recovery=np.float32(cp.reference_recovery),
             stockpile_rate=float(cp.stockpile_rate if params.mechanisms.stockpiling else 0.0),
             stockpile_min_discount=np.float32(cp.stockpile_min_discount), max_units=int(cp.max_units),
-            pickup_share=float(params.venues.pickup_share if params.mechanisms.offline_integration else 0.0),
             expansion=np.float32(cp.expansion), expansion_cap=np.float32(cp.expansion_cap), stockpiling=bool(params.mechanisms.stockpiling),
             reference_prices=bool(params.mechanisms.reference_prices),
         )
