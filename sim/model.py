@@ -60,6 +60,7 @@ class Double11Model(mesa.Model):
         )
         self.venues = self._create_venues(init_market)
         self.visit_forecast = VisitForecast(len(TIERS), len(CATEGORIES))
+        self._offline_session_rate = 0.0  # this hour's, set with the offer
         self.platform = Platform(self)
         self.fulfilment = Fulfilment(self, fulfilment)
         self.rival = RivalPlatform(self, rival)
@@ -163,7 +164,7 @@ class Double11Model(mesa.Model):
         if new_day or venue_key != self._venue_key:
             self._venue_tables = self._venue_traffic(open_now, in_window)
             self._venue_key = venue_key
-        venue_cum, pickup_cum, pickup_chance, offline_boost = self._venue_tables
+        venue_cum, visit_chance, pickup_cum, pickup_chance, offline_boost = self._venue_tables
 
         base = cp.sessions_per_week / HOURS_PER_WEEK * cal.diurnal[h]
         to_open, to_close = cal.hours_to_open[h], cal.hours_to_close[h]
@@ -180,7 +181,7 @@ class Double11Model(mesa.Model):
         tables = OfferTables(
             **self._prices, available=self.carried & (self.brand_book.inventory >= 1),
             cum_weights=self._cum_weights_f32, cat_brands=self.cat_brands, venue_cum=venue_cum,
-            venue_admission=self.visit_forecast.admission(venue_cum, self._offline_session_rate, capacity),
+            venue_admission=self.visit_forecast.admission(visit_chance, self._offline_session_rate, capacity),
             overflow_online=self.params.venues.turned_away_online * self._venue_integration,
             venue_integration=self._venue_integration.astype(np.float64), pickup_cum=pickup_cum, pickup_chance=pickup_chance,
             storable=self.consumers.storable, category_price=self._category_price,
@@ -217,8 +218,9 @@ class Double11Model(mesa.Model):
             quality=book.quality.astype(f32), regular_discount=book.discount.astype(f32),
         )
 
-    def _venue_traffic(self, open_now: np.ndarray, in_window: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-        """Which venues a tier's offline session goes to (and pick-ups), and the festival's offline boost."""
+    def _venue_traffic(self, open_now: np.ndarray, in_window: bool) -> tuple[np.ndarray, ...]:
+        """Which venues a tier's offline session goes to (cumulative weights and chances), where
+        online orders are picked up, and the festival's offline boost."""
         vp = self.params.venues
         # Festival traffic reaches offline venues in proportion to their integration.
         festival_traffic = 1.0 + (vp.festival_offline_pull * self._venue_integration if in_window else 0.0)
@@ -230,7 +232,7 @@ class Double11Model(mesa.Model):
         with np.errstate(invalid="ignore", divide="ignore"):
             pickup_chance = np.nan_to_num(vp.pickup_share * pickup_cum[:, :, -1] / venue_cum[:, :, -1])
         offline_boost = float(np.average(festival_traffic, weights=open_now)) if open_now.any() and in_window else 1.0
-        return venue_cum, pickup_cum, pickup_chance, offline_boost
+        return venue_cum, VisitForecast.visit_chance(venue_cum), pickup_cum, pickup_chance, offline_boost
 
     def _per_tier_cumulative(self, weights: np.ndarray) -> np.ndarray:
         """(venues, categories) weights -> (tiers, categories, venues) cumulative weights of each

@@ -55,7 +55,7 @@ class VisitForecast:
     The simulated population is a sample: at a few thousand consumers a venue's hourly visits
     are a few Poisson counts whose peaks pass its capacity, where a real venue's, summed over
     millions of shoppers, stay near their expectation. A venue compared with its counted
-    visits turned away 12% of visitors at 3,000 consumers and 4% at 160,000. It compares its
+    visits turned away 13% of visitors at 3,000 consumers and 6% at 160,000. It compares its
     capacity with the expected visits instead: offline sessions per unit of session rate, by
     tier and category (learned over the past weeks, half-life ``HALF_LIFE_H``), times this
     hour's rate and the chance that a session of that tier and category comes to this venue
@@ -69,14 +69,17 @@ class VisitForecast:
         self.sessions = np.zeros((tiers, categories))  # discounted offline sessions
         self.exposure = 0.0                            # discounted session rate they came at
 
-    def admission(self, venue_cum: np.ndarray, rate: float, capacity: np.ndarray) -> np.ndarray:
+    @staticmethod
+    def visit_chance(venue_cum: np.ndarray) -> np.ndarray:
+        """(tiers, categories, venues) cumulative weights -> the chance an offline session goes to each venue."""
+        total = venue_cum[:, :, -1:]
+        return np.divide(np.diff(venue_cum, axis=2, prepend=0.0), total, out=np.zeros_like(venue_cum), where=total > 0)
+
+    def admission(self, visit_chance: np.ndarray, rate: float, capacity: np.ndarray) -> np.ndarray:
         """Chance a visitor is let in, per venue: capacity over expected visits, at most 1."""
         if self.exposure <= 0.0 or rate <= 0.0:
             return np.ones(capacity.shape)
-        chance = np.diff(venue_cum, axis=2, prepend=0.0)    # (tiers, categories, venues) weights
-        total = venue_cum[:, :, -1:]
-        chance = np.divide(chance, total, out=np.zeros_like(chance), where=total > 0)
-        expected = rate * np.einsum("tc,tcv->v", self.sessions / self.exposure, chance)
+        expected = rate * np.einsum("tc,tcv->v", self.sessions / self.exposure, visit_chance)
         return np.minimum(1.0, capacity / np.maximum(expected, 1e-12))
 
     def learn(self, offline_sessions: np.ndarray, rate: float) -> None:
