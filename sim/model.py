@@ -229,8 +229,8 @@ class Double11Model(mesa.Model):
         # Online orders are picked up where venues are integrated: pickup_share of them where every
         # open venue selling the category is fully integrated, in proportion to integration elsewhere.
         pickup_cum = self._per_tier_cumulative(pull * self._venue_integration[:, None])
-        with np.errstate(invalid="ignore", divide="ignore"):
-            pickup_chance = np.nan_to_num(vp.pickup_share * pickup_cum[:, :, -1] / venue_cum[:, :, -1])
+        total = venue_cum[:, :, -1]
+        pickup_chance = np.divide(vp.pickup_share * pickup_cum[:, :, -1], total, out=np.zeros_like(total), where=total > 0)
         offline_boost = float(np.average(festival_traffic, weights=open_now)) if open_now.any() and in_window else 1.0
         return venue_cum, VisitForecast.visit_chance(venue_cum), pickup_cum, pickup_chance, offline_boost
 
