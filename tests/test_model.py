@@ -176,6 +176,23 @@ def test_full_venues_turn_away_the_same_share_at_any_resolution():
     assert abs(small / large - 1) < 0.2, f"turned away {small:.3f} at 2,000 against {large:.3f} at 20,000"
 
 
+def test_consumer_surplus_values_the_options_on_show_not_waiting_for_the_festival():
+    """Surplus is the log-sum of what a session offers over buying nothing. Waiting for a coming window
+    (anticipation) and the urgency of a closing one change the choice, not what is on show: in the week
+    before Nov 11 a session is worth about what it is worth without a festival, and on Nov 11, at festival
+    prices, more. Fails when surplus is measured with waiting as an option (5x before, less on Nov 11)."""
+    def per_session(fmt: str, seed: int) -> tuple[float, float]:
+        h = run_model({"consumers.n": 3000, "festival.format": fmt, "season.start": "2026-10-20",
+                       "season.end": "2026-11-20"}, seed=seed, counterfactual=False).hourly
+        day = h["time"].dt.strftime("%m-%d")
+        return tuple(h.loc[sel, "surplus"].sum() / h.loc[sel, "sessions"].sum()
+                     for sel in (day.between("11-04", "11-10"), day == "11-11"))
+    for seed in range(2):
+        (week, nov11), (week_none, nov11_none) = per_session("single_day", seed), per_session("none", seed)
+        assert 0.8 < week / week_none < 1.3, f"the week before: {week:.0f} yuan a session against {week_none:.0f}"
+        assert nov11 > 1.2 * nov11_none, f"Nov 11: {nov11:.0f} yuan a session against {nov11_none:.0f}"
+
+
 def _nov11_stockout_share(overrides: dict) -> float:
     params = {**SHORT, "season.warmup_days": 14, "consumers.n": 4000, "festival.format": "single_day", **overrides}
     hourly = pd.concat([run_model(params, seed=s, counterfactual=False).hourly for s in range(2)])

@@ -111,8 +111,8 @@ def logit_pick(utility, outside, u, weights):
     ``utility`` holds the inside options (-inf = unavailable); ``weights`` is scratch space
     of the same size. The outside option comes first on the unit interval, then each
     inside option in turn (inverse CDF). Returns the chosen slot (-1 = outside option) and
-    the log-sum of the exponentiated utilities (the expected maximum utility, for
-    consumer surplus).
+    the log-sum of the inside options' exponentiated utilities (-inf if none is available),
+    from which consumer surplus is measured against any outside option.
     """
     width = utility.shape[0]
     top = outside
@@ -125,10 +125,10 @@ def logit_pick(utility, outside, u, weights):
         weights[j] = np.exp(utility[j] - top)
         inside += weights[j]
     total = exp_outside + inside
-    logsum = np.log(total) + top
+    inside_logsum = np.log(inside) + top
     r = u * total
     if r < exp_outside or inside == 0:
-        return -1, logsum
+        return -1, inside_logsum
     left = r - exp_outside
     slot = -1
     cum = inside - inside
@@ -138,7 +138,7 @@ def logit_pick(utility, outside, u, weights):
             cum += weights[j]
             if cum >= left:
                 break
-    return slot, logsum  # past the running sum by rounding: the last available option
+    return slot, inside_logsum  # past the running sum by rounding: the last available option
 
 
 @njit(cache=True)
@@ -436,7 +436,7 @@ def _shop_hour(idx, online, offer, shoppers, settings, now, uniforms):
         # coming window; as an open window closes, waiting loses its appeal (urgency).
         need_c = min(max(need[i, c], f32(1e-3)), settings.need_cap)
         outside = settings.outside_utility - settings.need_weight * np.log(need_c)
-        base_outside = outside  # surplus is measured against buying nothing, not against waiting
+        base_outside = outside  # surplus is measured against buying nothing: waiting and urgency are not options on show
         if aware[i] and not presale:
             slack = f32(1.0) - need_c / settings.anticipation_need
             if slack > 0:  # waiting pays where the festival's prices will be: online, integrated venues
@@ -445,7 +445,7 @@ def _shop_hour(idx, online, offer, shoppers, settings, now, uniforms):
             if shop_venue == 0:  # the online festival offer is the one that ends
                 outside -= now.urgency
 
-        slot, logsum = logit_pick(utility, outside, uniforms[i, 4], weights)
+        slot, inside_logsum = logit_pick(utility, outside, uniforms[i, 4], weights)
 
         if slot >= 0:
             b = options[slot]
@@ -497,7 +497,8 @@ def _shop_hour(idx, online, offer, shoppers, settings, now, uniforms):
         venue_out[n] = shop_venue
         presale_out[n] = presale
         delay_out[n] = delay
-        surplus_out[n] = (logsum - base_outside) * offer.category_price[c] / ps
+        gain = inside_logsum - base_outside  # log(e^base + e^inside) - base, computed stably
+        surplus_out[n] = (max(gain, f32(0.0)) + np.log1p(np.exp(-abs(gain)))) * offer.category_price[c] / ps
         kept[n] = True
     turned_away = np.zeros(n_venues, dtype=np.int64)
     for i in range(k):
