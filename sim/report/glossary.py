@@ -22,7 +22,8 @@ GLOSSARY: tuple[tuple[str, str], ...] = (
      "(and some units beyond need), so they need less afterwards; remembered festival prices make the next week's "
      "prices feel dear, and the delivery backlog makes new orders wait (docs/ablations.md)."),
     ("Peak logistics backlog", "the largest number of parcels waiting for dispatch at any hour of the season: the "
-     "load the festival puts on logistics."),
+     "load the festival puts on logistics. Orders merchants have not yet processed wait in the order queue "
+     "before that and are not counted (hourly table: processing_backlog)."),
     ("95th pct delivery delay", "the wait (hours, beyond normal transit) that 95% of online orders do not exceed."),
     ("Platform net cost", "subsidies the platform pays minus what brands pay it: commission on sales and their ad "
      "spend (ads buy exposure only under GMV rank, so a ranking that ignores them forgoes that income); negative "
