@@ -102,10 +102,12 @@ class Recorder:
         self.ecosystem: dict[str, float] = {}       # the run's ecosystem metrics (set by runs.simulate)
         self.yearly: list[dict[str, float]] = []    # one row per year (set by runs.simulate)
         self.stock_value_start = np.zeros(n_brands)
+        self.in_market = np.ones(n_brands, dtype=bool)  # brands selling during the season (not exited, launched)
 
     def start_season(self) -> None:
         """Money, stock and churn are counted from the season's start, not from the warm-up's."""
         self.stock_value_start = self.model.stock_value()
+        self.in_market = self.model.brand_book.active.copy()
 
     def record(self, sessions: "Sessions") -> None:
         m, s = self.model, self.series
@@ -169,6 +171,7 @@ class Recorder:
             self.final[f"brand_profit_{name}"] = float(profit[book.archetype == a].sum() * self.weight)
         self.quality = book.quality.copy()
         self.archetype = book.archetype.copy()
+        self.in_market |= book.active  # products launched during the season
 
     def detach(self) -> None:
         """Drop the reference to the model (and its consumer arrays) once the run is over."""
@@ -186,7 +189,10 @@ class Recorder:
         brand_total = self.brand_gmv.sum(axis=0)
         final_week = self.brand_gmv[-FINAL_DAYS * 24 :].sum(axis=0)
         shares = self.by_archetype.sum(axis=0) / max(self.by_archetype.sum(), 1e-12)
-        good = self.quality > np.median(self.quality)
+        # Inequality and the good brands' share among the brands in the market this season (rows of
+        # brands that exited in earlier seasons would add zeros and shift the median).
+        market = self.in_market
+        good = market & (self.quality > np.median(self.quality[market]))
         festival_days = (cal.festival_period[1] - cal.festival_period[0]) / 24
         out = {
             "gmv_total": float(gmv_total),
@@ -203,7 +209,7 @@ class Recorder:
             "consumer_surplus": float(s["surplus"].sum() * w),
             "hhi_final": within_category(hhi, final_week, self.category),
             "cr4_final": within_category(top_share, final_week, self.category),
-            "gini_brand_sales": gini(brand_total),
+            "gini_brand_sales": gini(brand_total[market]),
             "small_brand_share": float(shares[ARCHETYPES.index("small")]),
             "low_quality_share": float(shares[ARCHETYPES.index("low_quality")]),
             "quality_weighted_share": float(brand_total[good].sum() / max(brand_total.sum(), 1e-12)),

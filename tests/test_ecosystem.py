@@ -184,3 +184,24 @@ def test_a_rival_takes_purchases_this_platform_misses_and_only_when_it_exists():
 
     assert total(none, "rival_share") == 0 and total(off, "rival_share") == 0 and total(none, "gmv_total") == total(off, "gmv_total")
     assert all(r["rival_share"] > 0 for r in rival) and total(rival, "gmv_total") < total(none, "gmv_total")
+
+
+def test_brands_that_left_in_earlier_years_do_not_count_in_inequality_or_the_good_brands_share():
+    """Over four short seasons brands exit; the last season's Gini and good-brand share are over the
+    brands still in the market (some sell nothing in nine days at 1,000 consumers: they count as zeros),
+    not over every row ever created (an exited row adds a zero to the Gini and its quality to the
+    median). Fails when both are computed over all rows (Gini 0.71 against 0.65)."""
+    from sim.metrics import gini
+    from sim.model import Double11Model
+    from sim.params import build_params
+
+    model = Double11Model(build_params({**SEASON, "season.years": 4}), seed=0)
+    model.run()
+    rec = model.recorder
+    summary = rec.summary()
+    sales = rec.brand_gmv.sum(axis=0)
+    market = model.brand_book.active  # exits and entries happen between seasons, so this is the last season's market
+    assert model.ecosystem.exited.sum() >= 5, "too few brands left the market to test this"
+    assert summary["gini_brand_sales"] == pytest.approx(gini(sales[market]), abs=1e-9)
+    good = market & (rec.quality > np.median(rec.quality[market]))
+    assert summary["quality_weighted_share"] == pytest.approx(sales[good].sum() / sales.sum(), abs=1e-9)
