@@ -14,10 +14,12 @@ GLOSSARY: tuple[tuple[str, str], ...] = (
      "festival's real gain and compares formats of any length."),
     ("Festival-period GMV", "GMV summed over the festival period: 1 day for single_day, 11 for continuous. It grows "
      "with the period's length, so it never ranks arms; GMV per festival day divides it by the period's length."),
-    ("Pre-festival dip", "1 - GMV in the 7 days before the first window over the no-festival run's, as booked: "
+    ("Pre-festival dip", "1 - GMV in the 7 days before the festival period (the first window, unless "
+     "festival.accounting sets another start) over the no-festival run's, as booked: "
      "pre-orders placed in those days are booked when their window opens, so part of the dip is accounting "
      "(pre_festival_deferral counts demand when it is committed)."),
-    ("Post-festival slump", "1 - GMV in the 7 days after the last window over the no-festival run's. In the model it "
+    ("Post-festival slump", "1 - GMV in the 7 days after the festival period (the last window, unless festival.accounting "
+     "sets another end) over the no-festival run's. In the model it "
      "is mostly forward buying: consumers buy at the festival what they would have bought in the following days "
      "(and some units beyond need), so they need less afterwards; remembered festival prices make the next week's "
      "prices feel dear, and the delivery backlog makes new orders wait (docs/ablations.md)."),
