@@ -1,7 +1,7 @@
 """The report's glossary: the terms a strategist meets in it, in plain words.
 
 Consumer surplus gets the longest entry because its numbers surprise: it can exceed GMV,
-and a policy can lower it while raising satisfaction.
+and it is judged at the moment of choice, satisfaction after delivery.
 """
 
 from __future__ import annotations
@@ -35,9 +35,9 @@ GLOSSARY: tuple[tuple[str, str], ...] = (
      "counted for every session, including those that end without a purchase, and includes how much buyers value "
      "what they buy above its price, so it can exceed GMV: it is a measure of welfare, not of money spent. It is "
      "judged before the order, from the prices, qualities and ratings on show; satisfaction is judged after it, "
-     "from the quality, service, delay and returns actually experienced. That is why quality_feedback can lower "
-     "consumer surplus while raising satisfaction: ranking by rating and service moves exposure away from the cheap, "
-     "heavily advertised offers that look like bargains at the moment of choice and disappoint after delivery."),
+     "from the quality, service, delay and returns actually experienced, so the two need not move together "
+     "(an offer that looks like a bargain can disappoint after delivery). Waiting for a coming festival and the "
+     "urgency of a closing one change what a consumer chooses, not what is on show, so they are not counted."),
     ("Consumer satisfaction", "each consumer's running score (0-1) of experienced outcomes, averaged over consumers "
      "who have not churned."),
     ("Churn", "the share of consumers who stopped shopping for a while after a bad experience."),
