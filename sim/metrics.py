@@ -118,7 +118,7 @@ class Recorder:
         book = m.brand_book
         f = fig.filled
         revenue = f.units * f.price
-        online = f.venue == 0
+        online = f.online  # ordered and paid online, pick-ups at a venue included: what the platform's GMV counts
         s["gmv"][h] = revenue.sum()
         s["orders"][h] = f.brand.size
         s["units"][h] = f.units.sum()
@@ -139,7 +139,7 @@ class Recorder:
         s["surplus"][h] = sessions.surplus.sum()
         s["committed"][h] = revenue[~f.balance].sum() + fig.presale_value  # pre-orders when placed
         s["rival_units"][h] = m.rival.units
-        self.by_venue[h] = np.bincount(self.venue_type[f.venue], revenue, minlength=len(VENUE_TYPES))
+        self.by_venue[h] = np.bincount(self.venue_type[np.where(online, 0, f.venue)], revenue, minlength=len(VENUE_TYPES))
         self.brand_gmv[h] = np.bincount(f.brand, revenue, minlength=book.n)
         self.by_archetype[h] = np.bincount(book.archetype, self.brand_gmv[h], minlength=len(ARCHETYPES))
         count = np.bincount(book.archetype, minlength=len(ARCHETYPES))

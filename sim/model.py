@@ -16,11 +16,11 @@ import numpy as np
 
 from .agents.brands import Brand, create_brands
 from .agents.consumer_kernels import OfferTables
-from .agents.consumers import HOURS_PER_WEEK, ConsumerPopulation, Offer, tier_online_preference
+from .agents.consumers import HOURS_PER_WEEK, ConsumerPopulation, Offer
 from .agents.platform import Platform
 from .agents.rival import RivalPlatform
 from .agents.venues import OnlineVenue, Venue, VisitForecast
-from .calendar import DIURNAL, build_calendar
+from .calendar import DIURNAL, WEEKEND_FACTOR, build_calendar
 from .catalog import CATEGORIES, OFFLINE_VENUES, TIERS, category_array
 from .ecosystem import Ecosystem
 from .fulfilment import Fulfilment
@@ -28,6 +28,9 @@ from .metrics import Recorder
 from .params import Params
 
 PHASES = ("activity", "choice", "fulfilment", "brands", "platform", "recording")  # keys of model.timings
+
+
+VENUE_SIZING_DAYS = 42  # days of warm-up the visit forecast learns from before venues are sized
 
 
 class Double11Model(mesa.Model):
@@ -60,6 +63,10 @@ class Double11Model(mesa.Model):
         )
         self.venues = self._create_venues(init_market)
         self.visit_forecast = VisitForecast(len(TIERS), len(CATEGORIES))
+        # Venues are sized once the forecast has learned the ordinary offline demand (two weeks of
+        # warm-up, or the warm-up if shorter); until then they let every visitor in.
+        self._sizing_hour = max(24, min(VENUE_SIZING_DAYS * 24, self.calendar.season_start))
+        self._venues_sized = False
         self._offline_session_rate = 0.0  # this hour's, set with the offer
         self.platform = Platform(self)
         self.fulfilment = Fulfilment(self, fulfilment)
@@ -71,18 +78,14 @@ class Double11Model(mesa.Model):
 
     # --- construction -----------------------------------------------------------------
     def _create_venues(self, rng: np.random.Generator) -> list[Venue]:
-        """One venue agent per offline type and tier it serves, with capacity and assortment."""
-        vp, cp = self.params.venues, self.params.consumers
-        base_rate = cp.sessions_per_week / HOURS_PER_WEEK
-        offline_share = 1.0 - tier_online_preference(cp)  # each tier's own channel mix sizes its venues
+        """One venue agent per offline type and tier it serves, with its assortment (capacity: ``_size_venues``)."""
+        vp = self.params.venues
         integrated = self.params.mechanisms.offline_integration
         venues = []
         for spec in OFFLINE_VENUES:
             for tier in spec.tiers:
-                serving = sum(1 for s in OFFLINE_VENUES if tier in s.tiers)
-                peak = cp.n * cp.tier_shares[tier] * offline_share[tier] * base_rate * DIURNAL.max() / serving
                 integration = min(1.0, vp.digital_integration * spec.integration) if integrated else 0.0
-                venues.append(Venue(self, spec, tier, vp.offline_capacity_factor * peak, integration))
+                venues.append(Venue(self, spec, tier, integration))
         book = self.brand_book
         self.carried = np.zeros((len(venues) + 2, book.n), dtype=bool)  # online, venues..., pre-sale
         self.carried[0] = self.carried[-1] = True
@@ -96,8 +99,9 @@ class Double11Model(mesa.Model):
         return venues
 
     def _popup_period(self) -> tuple[int, int]:
+        """Hours pop-up stores are open: integrated venues of the festival, so none without integration."""
         windows = self.calendar.windows
-        if not windows:
+        if not windows or not self.params.mechanisms.offline_integration:
             return (0, 0)
         first = min([w.start for w in windows] + [w.deposit_start for w in windows if w.has_presale])
         return min(first, windows[0].start - int(self.params.venues.popup_lead_days * 24)), windows[-1].end
@@ -240,7 +244,26 @@ class Double11Model(mesa.Model):
         by_tier = [(self._venue_tier == tier)[:, None] for tier in range(len(TIERS))]
         return np.ascontiguousarray(np.stack([np.cumsum((weights * t).T, axis=1) for t in by_tier]))
 
+    def _size_venues(self) -> None:
+        """Each venue's hourly visit capacity: ``venues.offline_capacity_factor`` times its expected
+        visits at its busiest ordinary hour (a weekend), from the offline demand learned so far: its
+        own tier, categories and opening hours. Pop-up stores are sized as if open on an ordinary day."""
+        cp = self.params.consumers
+        festival_only = np.array([v.spec.festival_only for v in self.venues])
+        peak = np.zeros(len(self.venues))
+        for hour_of_day in range(24):
+            opening = np.array([v.spec.opening[0] <= hour_of_day < v.spec.opening[1] for v in self.venues])
+            rate = cp.sessions_per_week / HOURS_PER_WEEK * DIURNAL[hour_of_day] * WEEKEND_FACTOR
+            for open_now, sized in ((opening & ~festival_only, ~festival_only), (opening, festival_only)):
+                chance = VisitForecast.visit_chance(self._per_tier_cumulative(self._venue_pull * open_now[:, None]))
+                peak = np.where(sized, np.maximum(peak, self.visit_forecast.expected(chance, rate)), peak)
+        for venue, visits in zip(self.venues, peak):
+            venue.capacity = self.params.venues.offline_capacity_factor * visits
+
     def step(self) -> None:
+        if self.hour == self._sizing_hour and not self._venues_sized:
+            self._size_venues()
+            self._venues_sized = True
         if self.hour == self.calendar.season_start:
             self._start_season()
         clock = time.perf_counter

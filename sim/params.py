@@ -161,8 +161,8 @@ class Brands(_Section):
 
 
 class Venues(_Section):
-    digital_integration: float = _f(0.2, "0-1", "how far offline venues honour online festival coupons and shared stock (fitted: Nov 11 offline lift +10.6%)", ge=0, le=1)
-    offline_capacity_factor: float = _f(1.5, "ratio", "offline hourly visit capacity over ordinary peak demand", gt=0)
+    digital_integration: float = _f(0.24, "0-1", "how far offline venues honour online festival coupons and shared stock (fitted: Nov 11 offline lift +10.6%)", ge=0, le=1)
+    offline_capacity_factor: float = _f(1.5, "ratio", "a venue's hourly visit capacity over its expected visits at its busiest ordinary hour", gt=0)
     festival_offline_pull: float = _f(1.0, "ratio", "extra offline traffic in festival windows per unit of integration", ge=0)
     turned_away_online: float = _f(0.5, "probability", "chance a visitor turned away by a full integrated venue orders online instead", ge=0, le=1)
     pickup_share: float = _f(0.01, "fraction", "share of online orders picked up at a venue where every open venue selling the category is fully integrated (scaled by integration elsewhere)", ge=0, le=1)

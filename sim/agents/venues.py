@@ -22,12 +22,12 @@ if TYPE_CHECKING:
 class Venue(mesa.Agent):
     """An offline venue type in one region tier (it stands for all such stores there)."""
 
-    def __init__(self, model: "Double11Model", spec: VenueType, tier: int, capacity: float, integration: float):
+    def __init__(self, model: "Double11Model", spec: VenueType, tier: int, integration: float):
         super().__init__(model)
         self.kind = spec.name
         self.spec = spec
         self.tier = tier
-        self.capacity = capacity          # simulated visits per hour
+        self.capacity = np.inf            # simulated visits per hour, once sized (Double11Model._size_venues)
         self.integration = integration    # 0-1: online coupons honoured offline
         self.is_open = False
         self.visits = 0.0         # simulated visits since the season started
@@ -75,12 +75,17 @@ class VisitForecast:
         total = venue_cum[:, :, -1:]
         return np.divide(np.diff(venue_cum, axis=2, prepend=0.0), total, out=np.zeros_like(venue_cum), where=total > 0)
 
+    def expected(self, visit_chance: np.ndarray, rate: float) -> np.ndarray:
+        """Expected visits per venue at session rate ``rate``, given each venue's visit chances."""
+        if self.exposure <= 0.0:
+            return np.zeros(visit_chance.shape[-1])
+        return rate * np.einsum("tc,tcv->v", self.sessions / self.exposure, visit_chance)
+
     def admission(self, visit_chance: np.ndarray, rate: float, capacity: np.ndarray) -> np.ndarray:
         """Chance a visitor is let in, per venue: capacity over expected visits, at most 1."""
         if self.exposure <= 0.0 or rate <= 0.0:
             return np.ones(capacity.shape)
-        expected = rate * np.einsum("tc,tcv->v", self.sessions / self.exposure, visit_chance)
-        return np.minimum(1.0, capacity / np.maximum(expected, 1e-12))
+        return np.minimum(1.0, capacity / np.maximum(self.expected(visit_chance, rate), 1e-12))
 
     def learn(self, offline_sessions: np.ndarray, rate: float) -> None:
         """Add one hour's offline sessions, counted at session rate ``rate``."""
