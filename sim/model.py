@@ -63,7 +63,7 @@ class Double11Model(mesa.Model):
         )
         self.venues = self._create_venues(init_market)
         self.visit_forecast = VisitForecast(len(TIERS), len(CATEGORIES))
-        # Venues are sized once the forecast has learned the ordinary offline demand (two weeks of
+        # Venues are sized once the forecast has learned the ordinary offline demand (six weeks of
         # warm-up, or the warm-up if shorter); until then they let every visitor in.
         self._sizing_hour = max(24, min(VENUE_SIZING_DAYS * 24, self.calendar.season_start))
         self._venues_sized = False
