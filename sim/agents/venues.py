@@ -82,9 +82,8 @@ class VisitForecast:
         return rate * np.einsum("tc,tcv->v", self.sessions / self.exposure, visit_chance)
 
     def admission(self, visit_chance: np.ndarray, rate: float, capacity: np.ndarray) -> np.ndarray:
-        """Chance a visitor is let in, per venue: capacity over expected visits, at most 1."""
-        if self.exposure <= 0.0 or rate <= 0.0:
-            return np.ones(capacity.shape)
+        """Chance a visitor is let in, per venue: capacity over expected visits, at most 1 (1 where
+        none are expected, and before the venues are sized: infinite capacity)."""
         return np.minimum(1.0, capacity / np.maximum(self.expected(visit_chance, rate), 1e-12))
 
     def learn(self, offline_sessions: np.ndarray, rate: float) -> None:
