@@ -291,12 +291,13 @@ def relative_metrics(run: Recorder, base: Recorder) -> dict[str, float]:
     festival = cal.festival_period
 
     def drop(period: tuple[int, int], series: str = "gmv") -> float:
+        """1 - run / none over the period: undefined (NaN), not "no change", where `none` sold nothing."""
         ref = base.period_sum(series, period)
-        return 1.0 - run.period_sum(series, period) / ref if ref > 0 else 0.0
+        return 1.0 - run.period_sum(series, period) / ref if ref > 0 else float("nan")
 
     base_offline = base.period_sum("gmv_offline", festival)
     # The festival's extra units, and the part of them that is extra consumption rather than need met
-    # (a unit bought at discount d relieves 1 - min(expansion_cap, expansion x d) of need).
+    # (a unit bought at discount d relieves 1 - min(expansion_cap, expansion x storable x d) of need).
     extra_units = run.period_sum("units", festival) - base.period_sum("units", festival)
     extra_relief = run.period_sum("relief", festival) - base.period_sum("relief", festival)
     # ... and the units other sellers lose from the festival's start on: need met here first (switching)
@@ -312,7 +313,7 @@ def relative_metrics(run: Recorder, base: Recorder) -> dict[str, float]:
         "gmv_festival_lift": run.period_sum("gmv", festival) - base.period_sum("gmv", festival),
         "pre_festival_dip": drop(cal.pre_period()),
         "post_festival_slump": drop(cal.post_period()),
-        "offline_gmv_lift": run.period_sum("gmv_offline", festival) / base_offline - 1.0 if base_offline > 0 else 0.0,
+        "offline_gmv_lift": run.period_sum("gmv_offline", festival) / base_offline - 1.0 if base_offline > 0 else float("nan"),
         "expansion_share": 1.0 - extra_relief / extra_units if extra_units > 0 else float("nan"),
         "switching_share": switched / extra_units if extra_units > 0 and rivals else float("nan"),
     }

@@ -55,3 +55,20 @@ def test_orders_picked_up_at_a_venue_are_online_sales():
     (online, offline), (online_more, offline_more) = gmv(0.01), gmv(0.3)
     assert abs(offline_more / offline - 1) < 0.05, f"offline GMV {offline_more / offline - 1:+.1%} with more pick-ups"
     assert abs(online_more / online - 1) < 0.05
+
+
+def test_offline_lifts_are_undefined_not_zero_when_no_festival_sells_nothing_offline():
+    """A lift over a `none` run that sold nothing offline is unknown, not "no change": NaN, which
+    reports leave out of their means. Fails when the lift is 0 there (as it was)."""
+    import copy
+
+    from sim.metrics import relative_metrics
+    from sim.params import build_params
+    from sim.runs import simulate
+
+    run = simulate(build_params({**SHORT, "consumers.n": 1000}), seed=0).recorder
+    assert relative_metrics(run, run)["offline_festival_day_lift"] == 0.0
+    empty = copy.copy(run)
+    empty.series = {**run.series, "gmv_offline": np.zeros_like(run.series["gmv_offline"])}
+    lifts = relative_metrics(run, empty)
+    assert np.isnan(lifts["offline_festival_day_lift"]) and np.isnan(lifts["offline_gmv_lift"])
