@@ -83,7 +83,7 @@ class Consumers(_Section):
     stockpile_min_discount: float = _f(0.1, "fraction", "smallest discount that makes deal-prone consumers stockpile", ge=0, le=1)
     max_units: int = _f(6, "units", "most units one purchase takes, stockpiling included", ge=1, le=50)
     need_cap: float = _f(3.0, "units", "need beyond which more need adds no purchase pressure", gt=0)
-    expansion: float = _f(2.5, "need/discount", "extra consumption from a deal: a unit bought at discount d relieves 1 - min(expansion_cap, expansion x d) of need; fitted so the post-festival dip is 4-25% of the bump (docs/model.md)", ge=0, le=5)
+    expansion: float = _f(2.5, "need/discount", "extra consumption from a deal on goods kept at home: a unit bought at discount d relieves 1 - min(expansion_cap, expansion x storable x d) of need (storable: the category's, 0 for appliances, 1 for groceries); checked so every format's gain settles by Jan 31 (docs/model.md)", ge=0, le=5)
     expansion_cap: float = _f(0.8, "fraction", "most of a unit bought on a deal that can be extra consumption", ge=0, le=1)
     delay_aversion: float = _f(0.1, "utility/day", "disutility per expected day of delivery delay; fitted so one more day lowers online sales by about 1.5% (Fisher, Gallino & Xu 2019)", ge=0)
     satisfaction_speed: float = _f(0.3, "fraction", "speed at which satisfaction follows experiences", gt=0, le=1)

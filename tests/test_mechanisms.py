@@ -94,12 +94,15 @@ def long_runs():
 @pytest.mark.parametrize("fmt", ["single_day", "two_waves", "continuous"])
 def test_the_festivals_gain_settles_and_does_not_turn_into_a_loss(long_runs, fmt):
     """Fact 8: extra consumption on deals keeps most of the bump, so where the season ends does not
-    decide the format's gain: January keeps at least 80% of the gain counted to Dec 31. With
+    decide the format's gain: from Dec 31 to Jan 31 it changes by less than 20% either way. With
     ``consumers.expansion = 0`` every format ends January with a loss (2026-11-27, 3,000 consumers,
-    4 seeds: -43, -103 and -85 bn for single day, two waves and continuous), and this fails."""
+    4 seeds: -43, -103 and -85 bn for single day, two waves and continuous), and this fails; with
+    expansion on durables too (a discounted appliance then left most of its need unmet, bought again
+    in the rebound) two waves gained 22% more in January (10,000 consumers, 12 seeds) and this fails."""
     dec, jan = (np.array([r["gmv_incremental"][i] for r in long_runs[fmt]]) for i in (0, 1))
     assert lower_bound(jan) > 0, f"the festival destroys demand by Jan 31: {jan.mean():.1f} bn"
     assert lower_bound(jan - 0.8 * dec) > 0, f"gain {dec.mean():.1f} bn at Dec 31 shrinks to {jan.mean():.1f} bn at Jan 31"
+    assert lower_bound(1.2 * dec - jan) > 0, f"gain {dec.mean():.1f} bn at Dec 31 still grows to {jan.mean():.1f} bn at Jan 31"
 
 
 @pytest.fixture(scope="module")

@@ -269,9 +269,10 @@ def create_brands(model: "Double11Model", params: Params, rng: np.random.Generat
         book.participation[rows] = min(1.0, params.festival.participation * spec.participation)
         book.forecast[rows] = spec.size  # relative; scaled to units below
     # Scale forecasts so each category's brands together expect the category's ordinary demand:
-    # its need, plus the extra use that everyday discounts bring (``consumers.expansion``).
+    # its need, plus the extra use that everyday discounts bring to goods households keep at home
+    # (``consumers.expansion`` x the category's storability).
     cp = params.consumers
-    extra_use = min(cp.expansion_cap, cp.expansion * EVERYDAY_DISCOUNT)
+    extra_use = np.minimum(cp.expansion_cap, cp.expansion * category_array("storable") * EVERYDAY_DISCOUNT)
     weekly_need = category_array("need_per_week") * cp.need_scale * n_consumers / (1.0 - extra_use)
     for c in range(len(CATEGORIES)):
         rows = book.category == c

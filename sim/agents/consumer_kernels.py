@@ -463,12 +463,13 @@ def _shop_hour(idx, online, offer, shoppers, settings, now, uniforms):
                 shop_venue = _pick_venue(offer.pickup_cum[tier[i], c], uniforms[i, 7] / chance) + 1
                 pickup_out[n] = True
                 delay = f32(0.0)
-            # Need relieved: part of every unit bought on a deal is extra consumption
-            # (category expansion; households use more of what they hold, so stockpiled
-            # units are partly consumed extra too); what is bought beyond today's need is
-            # stored for later. Without stockpiling (forward buying) nothing is stored and a deal
+            # Need relieved: part of every unit of a good kept at home bought on a deal is extra
+            # consumption (category expansion; households use more of what they hold, so stockpiled
+            # units are partly consumed extra too), in proportion to how storable the category is:
+            # a discounted appliance meets the need for an appliance. What is bought beyond today's
+            # need is stored for later. Without stockpiling (forward buying) nothing is stored and a deal
             # meets no need ahead of its time: see ``ordinary_purchase_share``.
-            relief = f32(units) * (f32(1.0) - min(settings.expansion_cap, settings.expansion * depth))
+            relief = f32(units) * (f32(1.0) - min(settings.expansion_cap, settings.expansion * f32(offer.storable[c]) * depth))
             if not settings.stockpiling:
                 relief = min(relief, max(need[i, c], f32(0.0)))
                 boost = now.boost_online if shop_venue == 0 or presale else now.boost_offline
