@@ -239,7 +239,7 @@ class Rival(_Section):
 
 class Season(_Section):
     start: dt.date = _f(dt.date(2026, 10, 15), "date", "first day of the simulated season")
-    end: dt.date = _f(dt.date(2026, 12, 31), "date", "last day of the simulated season (inclusive)")
+    end: dt.date = _f(dt.date(2027, 1, 31), "date", "last day of the simulated season (inclusive); by Jan 31 every format's after-effects have settled (docs/long_run.md)")
     warmup_days: int = _f(56, "days", "days simulated before the season, unrecorded, so it starts from a settled market (brands' prices and stock take about 8 weeks)", ge=0, le=365)
     years: int = _f(1, "years", "consecutive seasons of this calendar; brands, reviews, loyalty, satisfaction and churn carry over, and yearly decisions happen between them", ge=1, le=30)
 

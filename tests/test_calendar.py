@@ -46,7 +46,7 @@ def test_a_window_partly_outside_the_season_is_refused_not_clipped():
 def test_calendar_arrays_follow_the_format():
     params = build_params({"festival.format": "single_day", "season.warmup_days": 0})
     cal, discount = build_calendar(params), params.festival.discount
-    assert cal.n_hours == 78 * 24 and cal.season_hours == cal.n_hours  # Oct 15 .. Dec 31
+    assert cal.n_hours == 109 * 24 and cal.season_hours == cal.n_hours  # Oct 15 .. Jan 31
     open_ = hour_of(dt.date(2026, 11, 11))
     assert (cal.window == 0).sum() == 24 and cal.window[open_] == 0
     assert cal.discount[open_] == pytest.approx(discount)

@@ -124,8 +124,8 @@ BAD = [  # (--set arguments, the line's start): every window check, one line, ex
                                 "2026-10-15..2026-11-05"),
     (["festival.format=continuous", "season.end=2026-11-05"], "festival.format: the continuous window "
                                                               "2026-11-01..2026-11-11 lies outside"),
-    (["festival.format=custom", W + "[{start=2026-12-28, end=2027-01-02}]"], "festival.windows: the window "
-                                                                            "2026-12-28..2027-01-02 lies outside"),
+    (["festival.format=custom", W + "[{start=2027-01-28, end=2027-02-02}]"], "festival.windows: the window "
+                                                                            "2027-01-28..2027-02-02 lies outside"),
     (["festival.format=custom", W + "[{start=2026-11-09, end=2026-11-11}, {start=2026-11-11, end=2026-11-12}]"],
      "--set festival.windows: windows 2026-11-09..2026-11-11 and 2026-11-11..2026-11-12 overlap"),
     (["festival.format=custom", W + "[{start=2026-11-09, end=2026-11-08}]"],
@@ -151,7 +151,7 @@ BAD = [  # (--set arguments, the line's start): every window check, one line, ex
     ([W + "soon"], "--set festival.windows: expected a list of windows"),
     (["festival.accounting=[2026-11-12, 2026-11-11]"], "--set festival.accounting: end must be after start"),
     (["festival.accounting=[2026-11-12]"], "--set festival.accounting: expected [start, end] or []"),
-    (["festival.accounting=[2026-11-01, 2027-01-01]"], "--set festival.accounting: 2026-11-01..2027-01-01 lies outside"),
+    (["festival.accounting=[2026-11-01, 2027-02-01]"], "--set festival.accounting: 2026-11-01..2027-02-01 lies outside"),
 ]
 
 
