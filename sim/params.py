@@ -313,9 +313,9 @@ class Festival(_Section):
 
 class Platform(_Section):
     policy: str = _f("gmv_rank", "names", f"policies joined with '+': {', '.join(POLICIES)}")
-    commission: float = _f(0.05, "fraction", "commission the platform takes on GMV", ge=0, lt=1)
+    commission: float = _f(0.0125, "fraction", "commission the platform takes on online sales (fitted: 1.08% of online GMV once returns are refunded, as Alibaba's FY2019 commission revenue over marketplace GMV)", ge=0, lt=1)
     gmv_rank_exponent: float = _f(1.4, "exponent", "how steeply gmv_rank exposure follows recent GMV and ads", gt=0)
-    ad_weight: float = _f(2.25, "ratio", "weight of a yuan of ads vs a yuan of GMV in gmv_rank (fitted: brands spend 2.5% of GMV on ads, as Alibaba's FY2019 customer management revenue)", ge=0)
+    ad_weight: float = _f(1.85, "ratio", "weight of a yuan of ads vs a yuan of GMV in gmv_rank (fitted: brands spend 2.5% of online GMV on ads, as Alibaba's FY2019 customer management revenue over marketplace GMV)", ge=0)
     quality_strength: float = _f(6.0, "1/score", "how steeply quality_feedback exposure follows the experience score", ge=0)
     small_brand_reserve: float = _f(0.35, "fraction", "exposure share of each category reserved for small brands by small_brand_boost (a slot on top of their ranked share)", ge=0, le=1)
     subsidy_rate: float = _f(0.05, "fraction", "platform-funded extra discount in festival windows under subsidy", ge=0, lt=1)
