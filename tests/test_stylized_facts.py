@@ -145,10 +145,12 @@ def test_fact5_small_brand_boost_raises_small_brands_share(policies):
 
 
 def _stock_tracking_error(result, archetype: str, target: float) -> float:
-    """Mean |log(stock cover on hand / target)| from Nov 11 to the season's end: how far an archetype's
-    stock strays from what it aims to hold on hand (its safety days; a lead time's worth is on order)."""
+    """Mean |log(stock cover on hand / target)| over the seven weeks from Nov 11: how far an archetype's
+    stock strays from what it aims to hold on hand (its safety days; a lead time's worth is on order).
+    A fixed recovery period, so the season's length does not dilute it."""
     daily = result.hourly.iloc[23::24]
-    after = (daily["time"].dt.date >= dt.date(2026, 11, 11)).to_numpy()
+    dates = daily["time"].dt.date
+    after = ((dates >= dt.date(2026, 11, 11)) & (dates < dt.date(2026, 12, 30))).to_numpy()
     cover = np.maximum(daily[f"stock_cover_arch_{archetype}"].to_numpy()[after], 0.1)
     return float(np.mean(np.abs(np.log(cover / target))))
 
