@@ -3,9 +3,13 @@ pop-up stores only with integration, and online orders picked up at a venue coun
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
-from sim.runs import run_model
+from sim.metrics import Recorder, relative_metrics
+from sim.params import build_params
+from sim.runs import run_model, simulate
 
 SHORT = {"consumers.n": 3000, "season.start": "2026-10-25", "season.end": "2026-11-14"}
 
@@ -49,10 +53,6 @@ def test_orders_picked_up_at_a_venue_are_online_sales(monkeypatch):
     the platform counts it and as offline card spending (the offline lift's yardstick) would not: every
     pick-up a consumer makes is filled as an online order at its venue, and offline GMV is what was
     bought in store. Fails when pick-ups count as the venue's sales."""
-    from sim.metrics import Recorder
-    from sim.params import build_params
-    from sim.runs import simulate
-
     hours: list[tuple[int, int, float, float]] = []
     record = Recorder.record
 
@@ -77,12 +77,6 @@ def test_orders_picked_up_at_a_venue_are_online_sales(monkeypatch):
 def test_offline_lifts_are_undefined_not_zero_when_no_festival_sells_nothing_offline():
     """A lift over a `none` run that sold nothing offline is unknown, not "no change": NaN, which
     reports leave out of their means. Fails when the lift is 0 there (as it was)."""
-    import copy
-
-    from sim.metrics import relative_metrics
-    from sim.params import build_params
-    from sim.runs import simulate
-
     run = simulate(build_params({**SHORT, "consumers.n": 1000}), seed=0).recorder
     assert relative_metrics(run, run)["offline_festival_day_lift"] == 0.0
     empty = copy.copy(run)
