@@ -295,7 +295,6 @@ def relative_metrics(run: Recorder, base: Recorder) -> dict[str, float]:
         ref = base.period_sum(series, period)
         return 1.0 - run.period_sum(series, period) / ref if ref > 0 else float("nan")
 
-    base_offline = base.period_sum("gmv_offline", festival)
     # The festival's extra units, and the part of them that is extra consumption rather than need met
     # (a unit bought at discount d relieves 1 - min(expansion_cap, expansion x storable x d) of need).
     extra_units = run.period_sum("units", festival) - base.period_sum("units", festival)
@@ -313,7 +312,7 @@ def relative_metrics(run: Recorder, base: Recorder) -> dict[str, float]:
         "gmv_festival_lift": run.period_sum("gmv", festival) - base.period_sum("gmv", festival),
         "pre_festival_dip": drop(cal.pre_period()),
         "post_festival_slump": drop(cal.post_period()),
-        "offline_gmv_lift": run.period_sum("gmv_offline", festival) / base_offline - 1.0 if base_offline > 0 else float("nan"),
+        "offline_gmv_lift": -drop(festival, "gmv_offline"),
         "expansion_share": 1.0 - extra_relief / extra_units if extra_units > 0 else float("nan"),
         "switching_share": switched / extra_units if extra_units > 0 and rivals else float("nan"),
     }
