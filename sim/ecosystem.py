@@ -169,11 +169,12 @@ class Ecosystem:
         m.refresh_brand_tables()
 
     def rule_cost(self) -> float:
-        """One brand's merchant rule cost for a season (model units): the season's days' part of a year's,
-        less what rule_simplification cuts."""
-        m = self.model
+        """One model brand's merchant rule cost for a season (model units): that of the real brands it
+        stands for, the season's days' part of a year's, less what rule_simplification cuts."""
+        m, platform = self.model, self.model.params.platform
         days = m.calendar.season_hours / 24.0
-        return m.params.platform.merchant_rule_cost * m.params.platform.rule_factor * days / 365.0 / m.weight
+        real_brands = m.params.brands.represented / m.params.brands.n
+        return platform.merchant_rule_cost * real_brands * platform.rule_factor * days / 365.0 / m.weight
 
     def _own_businesses(self) -> np.ndarray:
         """Active brands that are their own business (not a product of, or bought by, another)."""

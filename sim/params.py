@@ -151,6 +151,7 @@ class Brands(_Section):
     entrant_scale: float = _f(0.5, "ratio", "an entrant's expected ordinary demand relative to an incumbent of its archetype in the category", gt=0, le=2)
     acquisition_rate: float = _f(0.3, "probability/year", "chance a big group buys, in a year, the small brand whose growth beats its own by most", ge=0, le=1)
     acquisition_capacity: float = _f(2.0, "ratio", "production capacity an acquired brand gains from its group (multiplier)", ge=1, le=10)
+    represented: float = _f(200_000.0, "brands", "real brands on the platform that the model's brands stand for (2019 Double 11: 200,000); scales the merchant rule cost", gt=0)
     max_entrants: int = _f(3, "brands/category/year", "most entrants per category and year", ge=0, le=50)
 
     @model_validator(mode="after")
@@ -320,7 +321,7 @@ class Platform(_Section):
     small_brand_reserve: float = _f(0.35, "fraction", "exposure share of each category reserved for small brands by small_brand_boost (a slot on top of their ranked share)", ge=0, le=1)
     subsidy_rate: float = _f(0.05, "fraction", "platform-funded extra discount in festival windows under subsidy", ge=0, lt=1)
     max_total_discount: float = _f(0.95, "fraction", "brand, festival and subsidy discounts together never exceed this", gt=0, lt=1)
-    merchant_rule_cost: float = _f(8.0e9, "yuan/brand/year", "cost of complying with the platform's merchant rules (fees, staff hours at their wage); each brand pays the season's part of it (season days / 365) between seasons (real scale)", ge=0)
+    merchant_rule_cost: float = _f(45_000.0, "yuan/brand/year", "cost of complying with the platform's merchant rules for one real brand (set from Tmall's yearly store fee, 30,000 or 60,000 by category; staff hours are not published and left out); each model brand pays it for the real brands it stands for (brands.represented / brands.n), the season's part of it (season days / 365), between seasons", ge=0)
     rule_cut: float = _f(0.5, "fraction", "how much rule_simplification lowers merchant_rule_cost and the time to launch a product", ge=0, le=1)
 
     @field_validator("policy")

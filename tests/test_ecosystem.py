@@ -113,15 +113,14 @@ def five_years() -> dict[str, list[pd.DataFrame]]:
 
 @pytest.mark.slow
 @pytest.mark.timeout(1500)
-@pytest.mark.xfail(strict=True, reason="not shown since ordinary days became limited by need (2026-11-27): the advantage "
-                   "grows by 0.021 with the processes on and 0.039 off (24 seeds), was 0.119 and 0.045: most low-quality "
-                   "sellers' profit is below the flat rule cost under gmv_rank too, so they exit under both rankings "
-                   "(docs/model.md)")
 def test_over_five_seasons_exit_entry_and_investment_carry_the_advantages_growth(five_years):
     """Issue 11's test at its own setting (5 default seasons): quality_feedback's advantage in the
-    low-quality share grows from year 1 to 5, and with entry, exit and investment off a significant
-    part of that growth goes (24 paired seeds: 0.119 on, 0.045 off). With the processes kept on in
-    the off arms it fails."""
+    low-quality share grows from year 1 to 5, and with entry, exit and investment off that growth
+    goes (24 paired seeds: +0.020 on, -0.006 off). Under quality_feedback low-quality sellers invest
+    their way up or leave; under gmv_rank they keep buying exposure with ads and stay. With the
+    processes kept on in the off arms, or at the hand-set rule cost of 8 bn yuan a model brand
+    (where most low-quality sellers and many small brands lost money and left under either ranking),
+    it fails (there, 8 seeds: -0.018 with the processes, -0.003 without)."""
     on = advantage_growth(five_years, "qf", "gmv")
     off = advantage_growth(five_years, "qf_off", "gmv_off")
     assert lower_bound(on) > 0, f"the advantage grows by {on.mean():.4f}"
@@ -129,18 +128,20 @@ def test_over_five_seasons_exit_entry_and_investment_carry_the_advantages_growth
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="at least half is the point estimate (62% of the growth goes: 0.119 to 0.045 "
-                   "over 24 seeds) but not its 95% bound: seeds differ by 0.08 in 0.5 x on - off, so about 90 "
-                   "would be needed (docs/model.md)")
 def test_exit_entry_and_investment_cause_at_least_half_of_that_growth(five_years):
+    """At least half of that growth goes with the processes (here all of it: 0.5 x on - off is +0.016,
+    bound +0.007)."""
     on, off = advantage_growth(five_years, "qf", "gmv"), advantage_growth(five_years, "qf_off", "gmv_off")
     assert lower_bound(0.5 * on - off) > 0, f"with the processes off {off.mean():.4f} of {on.mean():.4f} is left"
 
 
 def test_rule_simplification_raises_small_brand_entry(years):
-    """Cheaper rules raise the profit an entrant can expect, so more small brands are expected to enter."""
-    rules, qf = (np.array([r["small_entry_rate"].iloc[1:].sum() for r in years[a]]) for a in ("qf_rules", "qf"))
-    assert lower_bound(rules - qf) > 0, f"expected small entrants {rules.mean():.2f} vs {qf.mean():.2f}"
+    """Cheaper rules raise the profit an entrant can expect, so more small brands are expected to enter.
+    Year 2 only: the first season is the same run under either policy, so the rule cost is all that
+    differs. A check of the entry rule, not a finding: at the published store fee the rise is about 1%
+    (docs/model.md)."""
+    rules, qf = (np.array([r["small_entry_rate"].iloc[1] for r in years[a]]) for a in ("qf_rules", "qf"))
+    assert (rules > qf).all(), f"expected small entrants {rules.mean():.3f} vs {qf.mean():.3f}"
     entered = sum(r["small_entered"].sum() for r in years["qf_rules"]) - sum(r["small_entered"].sum() for r in years["qf"])
     assert entered >= 0
 
@@ -195,7 +196,8 @@ def test_brands_that_left_in_earlier_years_do_not_count_in_inequality_or_the_goo
     from sim.model import Double11Model
     from sim.params import build_params
 
-    model = Double11Model(build_params({**SEASON, "season.years": 4}), seed=0)
+    costly_rules = {"platform.merchant_rule_cost": 2.4e6}  # 8 bn yuan a model brand (53x the store fee): many exits
+    model = Double11Model(build_params({**SEASON, "season.years": 4, **costly_rules}), seed=0)
     model.run()
     rec = model.recorder
     summary = rec.summary()
