@@ -117,7 +117,8 @@ def test_over_five_seasons_exit_entry_and_investment_carry_the_advantages_growth
     """Issue 11's test at its own setting (5 default seasons): quality_feedback's advantage in the
     low-quality share grows from year 1 to 5, and with entry, exit and investment off that growth
     goes (24 paired seeds: +0.020 on, -0.006 off). Under quality_feedback low-quality sellers invest
-    their way up or leave; under gmv_rank they keep buying exposure with ads and stay. With the
+    their way up or leave; under gmv_rank quality earns little exposure, so they hardly invest, and
+    low-quality entrants replace those that leave. With the
     processes kept on in the off arms, or at the hand-set rule cost of 8 bn yuan a model brand
     (where most low-quality sellers and many small brands lost money and left under either ranking),
     it fails (there, 8 seeds: -0.018 with the processes, -0.003 without)."""
@@ -142,8 +143,6 @@ def test_rule_simplification_raises_small_brand_entry(years):
     (docs/model.md)."""
     rules, qf = (np.array([r["small_entry_rate"].iloc[1] for r in years[a]]) for a in ("qf_rules", "qf"))
     assert (rules > qf).all(), f"expected small entrants {rules.mean():.3f} vs {qf.mean():.3f}"
-    entered = sum(r["small_entered"].sum() for r in years["qf_rules"]) - sum(r["small_entered"].sum() for r in years["qf"])
-    assert entered >= 0
 
 
 def test_innovation_centres_launch_products_and_their_makers_grow():
