@@ -145,6 +145,25 @@ def test_rule_simplification_raises_small_brand_entry(years):
     assert (rules > qf).all(), f"expected small entrants {rules.mean():.3f} vs {qf.mean():.3f}"
 
 
+def test_the_rule_cost_is_the_store_fee_of_the_real_brands_the_model_brands_stand_for():
+    """Every real brand pays the fee: a season's cost over all model brands is the same for 60 or 120
+    of them, the year's part for the season's days (¥45,000 x 200,000 a year in all), halved by
+    rule_simplification. Fails if a model brand paid the fee of one brand, or of all."""
+    from sim.model import Double11Model
+    from sim.params import build_params
+
+    def season_total(**over) -> tuple[float, float]:
+        model = Double11Model(build_params({**SEASON, **over}), seed=0)
+        days = model.calendar.season_hours / 24.0
+        total = model.ecosystem.rule_cost() * model.params.brands.n * model.weight  # yuan, all brands
+        return total, 45_000 * 200_000 * days / 365.0
+
+    total, expected = season_total()
+    assert total == pytest.approx(expected, rel=1e-9)
+    assert season_total(**{"brands.n": 120})[0] == pytest.approx(expected, rel=1e-9)
+    assert season_total(**{"platform.policy": "rule_simplification"})[0] == pytest.approx(expected / 2, rel=1e-9)
+
+
 def test_innovation_centres_launch_products_and_their_makers_grow():
     """Centres launch from year 2 (designed from last season's data): new products take a share of
     GMV, and the centres' groups grow more than the same brands without the launches."""
