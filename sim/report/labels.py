@@ -55,6 +55,7 @@ METRICS: dict[str, MetricInfo] = {
     "small_brand_share": MetricInfo("small brands' share", "share", +1),
     "low_quality_share": MetricInfo("low-quality sellers' share", "share", -1),
     "quality_weighted_share": MetricInfo("share of above-median-quality brands", "share", +1),
+    "mean_quality_sold": MetricInfo("true quality sold (GMV-weighted)", "score", +1, "0-1"),
     "online_share": MetricInfo("online share of GMV", "share", 0),
     "offline_gmv_lift": MetricInfo("festival-period offline GMV lift vs no festival", "share", +1, "", _PERIOD),
     "platform_subsidy_cost": MetricInfo("platform subsidy cost", "yuan", -1, "yuan"),
