@@ -118,10 +118,10 @@ def test_over_five_seasons_exit_entry_and_investment_carry_the_advantages_growth
     low-quality share grows from year 1 to 5, and with entry, exit and investment off that growth
     goes (24 paired seeds: +0.020 on, -0.006 off). Under quality_feedback low-quality sellers invest
     their way up or leave; under gmv_rank quality earns little exposure, so they hardly invest, and
-    low-quality entrants replace those that leave. With the
-    processes kept on in the off arms, or at the hand-set rule cost of 8 bn yuan a model brand
-    (where most low-quality sellers and many small brands lost money and left under either ranking),
-    it fails (there, 8 seeds: -0.018 with the processes, -0.003 without)."""
+    low-quality entrants replace those that leave. With the processes kept on in the off arms, or at
+    the hand-set rule cost of 8 bn yuan a model brand (where most low-quality sellers and many small
+    brands lost money and left under either ranking), it fails (there, 8 seeds: -0.018 with the
+    processes, -0.003 without)."""
     on = advantage_growth(five_years, "qf", "gmv")
     off = advantage_growth(five_years, "qf_off", "gmv_off")
     assert lower_bound(on) > 0, f"the advantage grows by {on.mean():.4f}"
