@@ -62,3 +62,12 @@ def test_kernels_run_serially_while_other_processes_keep_the_cores_busy(monkeypa
     assert not second(own=1.0, others=0.3)
     clock["system"] += 5.0                   # within the interval: the last answer
     assert not load.busy(2)
+
+
+def test_the_load_is_measured_from_the_first_hour_so_the_first_large_hour_can_use_the_threads(monkeypatch):
+    """The guard answers "busy" until it has measured once; a run's small hours must take those
+    measurements, or a run whose first large hour is its festival starts it on one thread."""
+    asked = []
+    monkeypatch.setattr(kernels, "kernel_threads", lambda: asked.append(1) or 1)
+    run_model(SHORT, seed=4, counterfactual=False)
+    assert len(asked) >= 24 * 7  # every hour asked, though none reaches PARALLEL_MIN_SESSIONS at 3,000 consumers

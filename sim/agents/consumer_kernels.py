@@ -354,10 +354,14 @@ def _shop_hour(idx, online, offer, shoppers, settings, now, uniforms):
     pickup_out = np.zeros(k, dtype=np.bool_)
     kept = np.zeros(k, dtype=np.bool_)      # a session with an outcome (the serial loop's order is kept below)
     away = np.zeros(k, dtype=np.int64)      # the venue (1..) that turned this visitor away, 0 = none
-    options = np.empty(s + 1, dtype=np.int64)
-    valid = np.empty(s + 1, dtype=np.bool_)
-    utility = np.empty(s + 1, dtype=np.float32)
-    weights = np.empty(s + 1, dtype=np.float32)
+    # Scratch space for a session's options: one row, reused, serially; a row per session in
+    # parallel, allocated here once (an allocation per session cost more than the threads saved).
+    rows = k if _PARALLEL else 1
+    option_rows = np.empty((rows, s + 1), dtype=np.int64)
+    valid_rows = np.empty((rows, s + 1), dtype=np.bool_)
+    utility_rows = np.empty((rows, s + 1), dtype=np.float32)
+    weight_rows = np.empty((rows, s + 1), dtype=np.float32)
+    options, valid, utility, weights = option_rows[0], valid_rows[0], utility_rows[0], weight_rows[0]
     ref_discount = shoppers.ref_discount    # written in the parallel loop: through a tuple's field it would be lost (numba #7135)
 
     # Pass 2: admission, pre-sale, consideration set, logit choice, units, reference price.
@@ -367,11 +371,8 @@ def _shop_hour(idx, online, offer, shoppers, settings, now, uniforms):
         c = category[i]
         if c < 0:
             continue
-        if _PARALLEL:  # scratch space of its own (numba allocates it once per thread)
-            options = np.empty(s + 1, dtype=np.int64)
-            valid = np.empty(s + 1, dtype=np.bool_)
-            utility = np.empty(s + 1, dtype=np.float32)
-            weights = np.empty(s + 1, dtype=np.float32)
+        if _PARALLEL:
+            options, valid, utility, weights = option_rows[i], valid_rows[i], utility_rows[i], weight_rows[i]
         n = i  # this session's slot in the outputs (the kept ones are collected in order below)
         consumer = idx[i]
         shop_venue = venue[i]
@@ -606,7 +607,8 @@ _shop_hour_parallel = _parallel_jit(_shop_hour)
 def shop_hour(idx, online, offer, shoppers, settings, now, uniforms):
     """See ``_shop_hour``; on several threads for a large hour (same results: each session is
     decided alone, in its own slot, and the outputs are collected in order)."""
-    parallel = idx.shape[0] >= PARALLEL_MIN_SESSIONS and kernel_threads() > 1
+    threads = kernel_threads()  # asked every hour, so the other load is measured before the first large hour
+    parallel = idx.shape[0] >= PARALLEL_MIN_SESSIONS and threads > 1
     kernel = _shop_hour_parallel if parallel else _shop_hour_serial
     return kernel(idx, online, offer, shoppers, settings, now, uniforms)
 

@@ -245,18 +245,22 @@ class ConsumerPopulation(mesa.Agent):
         fixed layout; the per-session loop is the compiled ``consumer_kernels.shop_hour``.
         """
         uniforms = self.draws.random((idx.size, N_FIXED_UNIFORMS + self.params.consideration_size))
-        shoppers = ShopperColumns(
-            self.tier, self.loyal, self.ref_discount, self.wallet, self.need_base, self.need_rate,
-            self.quality_sensitivity, self.price_sensitivity, self.deal_proneness, self.aware,
-        )
-        now = HourConditions(
+        return Sessions(*shop_hour(idx, online, offer.tables, self.shoppers(), self.settings,
+                                   self.conditions(offer), uniforms))
+
+    def shoppers(self) -> ShopperColumns:
+        """The columns the choice reads (the arrays themselves: the choice updates ``ref_discount``)."""
+        return ShopperColumns(*(getattr(self, name) for name in ShopperColumns._fields))
+
+    def conditions(self, offer: Offer) -> HourConditions:
+        """What the choice needs to know of this hour."""
+        return HourConditions(
             hour=int(self.model.hour), presale_open=bool(offer.presale),
             presale_reach=float(self.model.params.festival.presale_reach),
             expected_delay_h=np.float32(offer.expected_delay_h), anticipation=np.float32(offer.anticipation),
             urgency=np.float32(offer.urgency), urgency_activity=float(offer.urgency_activity),
             boost_online=float(offer.boost_online), boost_offline=float(offer.boost_offline),
         )
-        return Sessions(*shop_hour(idx, online, offer.tables, shoppers, self.settings, now, uniforms))
 
     # --- experience -----------------------------------------------------------------
     def commit(self, idx: np.ndarray, category: np.ndarray, relief: np.ndarray, spend: np.ndarray) -> None:
