@@ -397,15 +397,16 @@ def _load_kernels(model: Double11Model, hour: int, offer: Offer) -> None:
     """Load both compiled choice kernels and start numba's threads before the timed hours, as
     compilation is left out on both sides: at 20k consumers no hour before the festival is
     large enough for the parallel kernel, so its first use would fall inside the timed hours.
-    Runs on copies (and its own uniforms): the population's state and streams are untouched."""
+    Runs on the population's own columns (the kernels are compiled per memory layout) with its
+    own uniforms, and puts back the one column the choice writes: state and streams are untouched."""
     pop = model.consumers
     model.hour = hour
-    shoppers = pop.shoppers()
+    shoppers, remembered = pop.shoppers(), pop.ref_discount.copy()
     idx = np.arange(min(pop.n, 2 * consumer_kernels.PARALLEL_MIN_SESSIONS))
     uniforms = np.random.default_rng(0).random((idx.size, consumer_kernels.N_FIXED_UNIFORMS + pop.params.consideration_size))
     for kernel in (consumer_kernels._shop_hour_serial, consumer_kernels._shop_hour_parallel):
-        kernel(idx, np.ones(idx.size, dtype=bool), offer.tables, shoppers._replace(ref_discount=shoppers.ref_discount.copy()),
-               pop.settings, pop.conditions(offer), uniforms)
+        kernel(idx, np.ones(idx.size, dtype=bool), offer.tables, shoppers, pop.settings, pop.conditions(offer), uniforms)
+    pop.ref_discount[...] = remembered
 
 
 def _vectorized(model: Double11Model, hours: range, offers: list[Offer]) -> tuple[float, float, dict[str, float]]:

@@ -111,13 +111,13 @@ def _restore(fest: Double11Model, none: Double11Model, parts: frozenset[str]) ->
     held = np.minimum(need_n if "stockpiles" in parts else need_f, 0)       # units held beyond need
     wanted = np.maximum(need_n if "need met early" in parts else need_f, 0)  # need not yet met
     if parts & {"stockpiles", "need met early"}:
-        f.need_base = (held + wanted - growth).astype(np.float32)
+        f.need_base[...] = held + wanted - growth  # in place: the columns are views of the consumers' records
     copied = {"wallets": ("wallet", "last_hour"), "reference prices": ("ref_discount",),
               "satisfaction, loyalty, churn": ("satisfaction", "loyal", "churned_until")}
     for part, columns in copied.items():
         if part in parts:
             for c in columns:
-                setattr(f, c, getattr(n, c).copy())
+                getattr(f, c)[...] = getattr(n, c)
     if "brands' stock, prices and ratings" in parts:  # and what the platform shows them
         for column in BrandBook.FLOATS:
             if column not in BRAND_ACCOUNTS:

@@ -20,9 +20,10 @@ import numpy as np
 from ..catalog import CATEGORIES, EVERYDAY_DISCOUNT, TIERS, category_array
 from ..params import Params
 from ..steady_state import draw_need, draw_wallet_share
+from .consumer_records import RECORD, interleave
 from .consumer_kernels import (
     N_FIXED_UNIFORMS, ChoiceSettings, HourConditions, OfferTables, ShopperColumns, activate_hour, commit_orders, experience_update,
-    shop_hour,
+    fade_references, shop_hour,
 )
 
 if TYPE_CHECKING:
@@ -129,6 +130,8 @@ class ConsumerPopulation(mesa.Agent):
         self.ref_discount = np.full((n, n_cat), EVERYDAY_DISCOUNT, dtype=np.float32)
         self.satisfaction = np.full(n, 0.7, dtype=np.float32)
         self.churned_until = np.zeros(n, dtype=np.int32)  # shops again from this hour (0: never churned)
+        # One record per consumer (two cache lines), the columns being views of its fields: see consumer_records.
+        self.__dict__.update(interleave({name: getattr(self, name) for name in RECORD.names}))
         self.churn_events = 0
         self.category_price = category_array("price")
         self.return_base = category_array("return_base")
@@ -145,6 +148,11 @@ class ConsumerPopulation(mesa.Agent):
             expansion=np.float32(cp.expansion), expansion_cap=np.float32(cp.expansion_cap), stockpiling=bool(params.mechanisms.stockpiling),
             reference_prices=bool(params.mechanisms.reference_prices),
         )
+
+    def __setstate__(self, state: dict) -> None:
+        """A copy (``copy.deepcopy``, pickle) gets the columns as separate arrays: interleave them again."""
+        self.__dict__.update(state)
+        self.__dict__.update(interleave({name: state[name] for name in RECORD.names}))
 
     def seed_loyalty(self, cat_brands: np.ndarray, brand_size: np.ndarray, rng: np.random.Generator) -> None:
         """Start with some consumers loyal to a brand per category, more often to big ones."""
@@ -177,9 +185,9 @@ class ConsumerPopulation(mesa.Agent):
         what was stockpiled and let remembered prices and wallets settle: needs, reference discounts and
         wallets are drawn again as at the start. Satisfaction, loyalty and churn carry over; churned
         consumers stay away as long as they would have."""
-        self.need_base = draw_need(rng, self.n)
+        self.need_base[...] = draw_need(rng, self.n)  # in place: the columns are views of the consumers' records
         self.ref_discount[:] = np.float32(EVERYDAY_DISCOUNT)
-        self.wallet = self._steady_wallets(rng)
+        self.wallet[...] = self._steady_wallets(rng)
         self.last_hour[:] = 0
         away = (self.churned_until > 0) & (self.churned_until < NEVER)
         self.churned_until[away] = np.maximum(self.churned_until[away] - hours, 0)
@@ -230,8 +238,7 @@ class ConsumerPopulation(mesa.Agent):
         ``reference_memory_weeks``): a festival's deep references wear off with time, also in
         categories a consumer does not shop for months (durables)."""
         keep = np.float32(0.5 ** (1.0 / (7.0 * self.params.reference_memory_weeks)))
-        self.ref_discount *= keep
-        self.ref_discount += np.float32(EVERYDAY_DISCOUNT) * (np.float32(1.0) - keep)
+        fade_references(self.ref_discount, keep, np.float32(EVERYDAY_DISCOUNT))
 
     def need_now(self, idx: np.ndarray) -> np.ndarray:
         """Units needed now, per consumer and category."""

@@ -1,0 +1,43 @@
+"""The consumers' columns live in one record per consumer; results are those of separate columns."""
+
+import copy
+import hashlib
+
+import numpy as np
+import pandas as pd
+
+import sim.agents.consumers as consumers
+from sim.agents.consumer_records import CACHE_LINE, RECORD
+from sim.model import Double11Model
+from sim.params import build_params
+from sim.runs import run_model
+
+SHORT = {"consumers.n": 3000, "season.start": "2026-10-28", "season.end": "2026-11-16", "season.warmup_days": 7}
+
+
+def _digest() -> str:
+    result = run_model({**SHORT, "festival.format": "two_waves"}, seed=2, counterfactual=False)
+    digest = hashlib.sha256(repr(sorted(result.summary.items())).encode())
+    digest.update(pd.util.hash_pandas_object(result.hourly, index=True).values.tobytes())
+    return digest.hexdigest()
+
+
+def test_records_give_the_results_of_separate_columns(monkeypatch):
+    interleaved = _digest()
+    monkeypatch.setattr(consumers, "interleave", lambda columns: {k: np.ascontiguousarray(v) for k, v in columns.items()})
+    assert _digest() == interleaved
+
+
+def test_every_column_is_a_view_of_one_cache_aligned_record_per_consumer_also_in_a_copy():
+    model = Double11Model(build_params({"consumers.n": 500}), seed=0)
+    for _ in range(30):
+        model.step()
+    for pop in (model.consumers, copy.deepcopy(model).consumers):
+        base = pop.wallet.base
+        assert getattr(pop, RECORD.names[0]).ctypes.data % CACHE_LINE == 0  # the field at offset 0
+        for name in RECORD.names:
+            column = getattr(pop, name)
+            assert column.base is base and column.strides[0] == RECORD.itemsize, name
+    copied = copy.deepcopy(model).consumers
+    assert all(np.array_equal(getattr(copied, n), getattr(model.consumers, n)) for n in RECORD.names)
+    assert copied.wallet.base is not model.consumers.wallet.base
