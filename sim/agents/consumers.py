@@ -1,7 +1,8 @@
 """Consumers: columnar state and hourly decisions.
 
 One Mesa agent, ``ConsumerPopulation``, holds every simulated consumer as columns of
-numpy arrays; a Python object per consumer would cost a call per consumer-hour (see
+numpy arrays (views of one record per consumer, ``consumer_records.py``, so that an active
+consumer's data sit together); a Python object per consumer would cost a call per consumer-hour (see
 ``benchmarks/reference_per_agent.py``). Each hour only the consumers drawn as active are
 touched: need and savings grow lazily between a consumer's sessions, so idle consumers
 cost nothing. The per-consumer loops of an hour (activity, choice) are compiled kernels
