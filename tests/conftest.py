@@ -37,6 +37,21 @@ def format_windows(fmt: str, start: dt.date = dt.date(2026, 10, 15)) -> list:
     return festival_windows(build_params({"festival.format": fmt}).festival, start.year, start)
 
 
+SHORT_SEASON = {"consumers.n": 3000, "season.start": "2026-10-28", "season.end": "2026-11-16", "season.warmup_days": 7}
+
+
+def run_digest(overrides: dict, seed: int) -> str:
+    """A hash of a short run's summary and whole hourly table: equal digests, bit-identical runs."""
+    import hashlib
+
+    from sim.runs import run_model
+
+    result = run_model({**SHORT_SEASON, **overrides}, seed=seed, counterfactual=False)
+    digest = hashlib.sha256(repr(sorted(result.summary.items())).encode())
+    digest.update(pd.util.hash_pandas_object(result.hourly, index=True).values.tobytes())
+    return digest.hexdigest()
+
+
 def run_cli(*args: str, cwd: Path | None = None, timeout: float = 240) -> subprocess.CompletedProcess:
     """`python run.py ARGS` as a user would type it."""
     return subprocess.run([sys.executable, str(ROOT / "run.py"), *args], cwd=cwd or ROOT, capture_output=True,

@@ -1,25 +1,18 @@
 """The consumers' columns live in one record per consumer; results are those of separate columns."""
 
 import copy
-import hashlib
 
 import numpy as np
-import pandas as pd
+from conftest import run_digest
 
 import sim.agents.consumers as consumers
 from sim.agents.consumer_records import CACHE_LINE, RECORD
 from sim.model import Double11Model
 from sim.params import build_params
-from sim.runs import run_model
-
-SHORT = {"consumers.n": 3000, "season.start": "2026-10-28", "season.end": "2026-11-16", "season.warmup_days": 7}
 
 
 def _digest() -> str:
-    result = run_model({**SHORT, "festival.format": "two_waves"}, seed=2, counterfactual=False)
-    digest = hashlib.sha256(repr(sorted(result.summary.items())).encode())
-    digest.update(pd.util.hash_pandas_object(result.hourly, index=True).values.tobytes())
-    return digest.hexdigest()
+    return run_digest({"festival.format": "two_waves"}, seed=2)
 
 
 def test_records_give_the_results_of_separate_columns(monkeypatch):

@@ -1,27 +1,23 @@
-"""``shop_hour`` on several threads gives exactly the serial results (and worker processes stay serial)."""
+"""The kernels on several threads (the choice, the daily fading of remembered discounts) give exactly
+the serial results, and worker processes stay serial."""
 
-import hashlib
 import multiprocessing
 
-import pandas as pd
 import pytest
+from conftest import SHORT_SEASON, run_digest
 
 import sim.agents.consumer_kernels as kernels
 from sim.runs import run_model
 
-SHORT = {"consumers.n": 3000, "season.start": "2026-10-28", "season.end": "2026-11-16", "season.warmup_days": 7}
-
 
 def _run_digest(fmt: str) -> str:
-    result = run_model({**SHORT, "festival.format": fmt}, seed=4, counterfactual=False)
-    digest = hashlib.sha256(repr(sorted(result.summary.items())).encode())
-    digest.update(pd.util.hash_pandas_object(result.hourly, index=True).values.tobytes())
-    return digest.hexdigest()
+    return run_digest({"festival.format": fmt}, seed=4)
 
 
 @pytest.mark.parametrize("fmt", ["single_day", "two_waves"])
 def test_parallel_kernels_are_bit_identical_to_serial(monkeypatch, fmt):
     monkeypatch.setattr(kernels, "PARALLEL_MIN_SESSIONS", 10**12)
+    monkeypatch.setattr(kernels, "kernel_threads", lambda: 1)
     serial = _run_digest(fmt)
     # every hour (empty ones too) on the parallel compilation, even on one core (then with one thread)
     monkeypatch.setattr(kernels, "PARALLEL_MIN_SESSIONS", 0)
@@ -69,5 +65,5 @@ def test_the_load_is_measured_from_the_first_hour_so_the_first_large_hour_can_us
     measurements, or a run whose first large hour is its festival starts it on one thread."""
     asked = []
     monkeypatch.setattr(kernels, "kernel_threads", lambda: asked.append(1) or 1)
-    run_model(SHORT, seed=4, counterfactual=False)
+    run_model(SHORT_SEASON, seed=4, counterfactual=False)
     assert len(asked) >= 24 * 7  # every hour asked, though none reaches PARALLEL_MIN_SESSIONS at 3,000 consumers
