@@ -25,12 +25,12 @@ def test_every_column_is_a_view_of_one_cache_aligned_record_per_consumer_also_in
     model = Double11Model(build_params({"consumers.n": 500}), seed=0)
     for _ in range(30):
         model.step()
-    for pop in (model.consumers, copy.deepcopy(model).consumers):
+    copied = copy.deepcopy(model).consumers
+    for pop in (model.consumers, copied):
         base = pop.wallet.base
         assert getattr(pop, RECORD.names[0]).ctypes.data % CACHE_LINE == 0  # the field at offset 0
         for name in RECORD.names:
             column = getattr(pop, name)
             assert column.base is base and column.strides[0] == RECORD.itemsize, name
-    copied = copy.deepcopy(model).consumers
     assert all(np.array_equal(getattr(copied, n), getattr(model.consumers, n)) for n in RECORD.names)
     assert copied.wallet.base is not model.consumers.wallet.base

@@ -16,8 +16,7 @@ def _run_digest(fmt: str) -> str:
 
 @pytest.mark.parametrize("fmt", ["single_day", "two_waves"])
 def test_parallel_kernels_are_bit_identical_to_serial(monkeypatch, fmt):
-    monkeypatch.setattr(kernels, "PARALLEL_MIN_SESSIONS", 10**12)
-    monkeypatch.setattr(kernels, "kernel_threads", lambda: 1)
+    monkeypatch.setattr(kernels, "kernel_threads", lambda: 1)  # every kernel serial
     serial = _run_digest(fmt)
     # every hour (empty ones too) on the parallel compilation, even on one core (then with one thread)
     monkeypatch.setattr(kernels, "PARALLEL_MIN_SESSIONS", 0)
