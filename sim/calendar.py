@@ -114,6 +114,7 @@ class Calendar:
     hours_to_close: np.ndarray   # float, hours until the open window closes (0 in its last hour; inf outside windows)
     extra_days: np.ndarray       # float, n_hours + 1: the festival's extra sessions before each hour, in ordinary days
     festival_period: tuple[int, int]  # [first open, last close) for GMV accounting, within the season
+    last_close: int              # hour the last window closes (without windows: the accounting period's end)
 
     def extra_demand_days(self, start: int, end: int) -> float:
         """Ordinary days of extra sessions the festival brings in hours [start, end) (what brands plan stock for)."""
@@ -177,10 +178,11 @@ def build_calendar(params: Params) -> Calendar:
     period = accounting_period(fest, windows, season.start.year, first_day, n_hours)
     season_start = season.warmup_days * 24
     period = (max(period[0], season_start), max(period[1], season_start))
+    last_close = max(max((w.end for w in windows), default=period[1]), season_start)
     return Calendar(
         start=first_day, n_hours=n_hours, season_start=season_start, windows=tuple(windows), hour_of_day=hour_of_day, day=day,
         weekday=weekday, diurnal=diurnal, window=window, festival_activity=activity, discount=discount,
         deposit_for=deposit_for, hours_to_open=hours_to_open, upcoming_discount=upcoming_discount,
-        hours_to_close=hours_to_close, festival_period=period,
+        hours_to_close=hours_to_close, festival_period=period, last_close=last_close,
         extra_days=np.concatenate([[0.0], np.cumsum(diurnal * (activity - 1.0)) / 24]),
     )

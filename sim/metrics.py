@@ -235,7 +235,7 @@ class Recorder:
 
     def _closing_peak_ratio(self) -> float:
         """Orders in the last hours of the last window over those in the hours just before."""
-        end = self.calendar.festival_period[1]
+        end = self.calendar.last_close
         orders = self.series["orders"]
         last = orders[self._season_slice((end - CLOSING_HOURS, end))].sum()
         before = orders[self._season_slice((end - 2 * CLOSING_HOURS, end - CLOSING_HOURS))].sum()
@@ -280,8 +280,9 @@ class Recorder:
 
 
 def last_festival_day(cal) -> tuple[int, int]:
-    """Hours of the day on which the festival period ends (Nov 11 for the shipped formats)."""
-    start = (cal.festival_period[1] - 1) // 24 * 24
+    """Hours of the day the festival's last window closes (Nov 11 for the shipped formats), whatever
+    accounting period is set."""
+    start = (cal.last_close - 1) // 24 * 24
     return start, start + 24
 
 

@@ -218,3 +218,18 @@ def test_wave_length_scenario_runs_end_to_end(tmp_path):
     # attention close to a fixed budget (festival.attention_exponent about 1), length adds little.
     assert min(gmv[["single_day", "wave_3d", "wave_5d"]]) > gmv["none"] > 0
     assert "custom 11-07..11-11 (presale 10-21)" in (tmp_path / "report.md").read_text(encoding="utf-8")
+
+
+def test_metrics_of_the_closing_day_ignore_the_accounting_period():
+    """Nov 11's first-hour share, the closing peak and the offline lift on Nov 11 are measured on the
+    day the last window closes, not on the last day of a wider accounting period (which once moved
+    them to Nov 12: first-hour share 0.32 -> 0.05, offline lift +0.15 -> -0.45)."""
+    from conftest import SHORT_SEASON
+    from sim.runs import run_model
+
+    plain = run_model(SHORT_SEASON, seed=1).summary
+    wider = run_model({**SHORT_SEASON, "festival.accounting": ["2026-11-10", "2026-11-12"]}, seed=1).summary
+    assert wider["gmv_festival"] > plain["gmv_festival"]  # the accounting period does apply
+    for name in ("first_hour_share", "closing_peak_ratio", "offline_festival_day_lift"):
+        assert wider[name] == plain[name], name
+    assert plain["first_hour_share"] > 0.1
