@@ -46,6 +46,7 @@ class Double11Model(mesa.Model):
         self.calendar = build_calendar(params)
         self.weight = params.weight
         self.hour = 0
+        self._day_to_review = False  # a simulated day not yet reviewed at midnight (the next season's hour 0 reviews the last one)
         self.n_categories = len(CATEGORIES)
         self.timings: dict[str, float] = defaultdict(float)
 
@@ -272,7 +273,7 @@ class Double11Model(mesa.Model):
         for venue in self.venues:
             venue.step()
         t1 = clock()
-        if self.hour_of_day == 0 and self.hour > 0:
+        if self.hour_of_day == 0 and self._day_to_review:
             self.ecosystem.daily()
             for brand in self.brands:
                 brand.step()
@@ -299,6 +300,7 @@ class Double11Model(mesa.Model):
                              (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5)):
             self.timings[phase] += dt
         self.hour += 1
+        self._day_to_review = True
 
     def _start_season(self) -> None:
         """Warm-up over: money, costs and churn are counted from here."""

@@ -225,3 +225,17 @@ def test_brands_that_left_in_earlier_years_do_not_count_in_inequality_or_the_goo
     assert summary["gini_brand_sales"] == pytest.approx(gini(sales[market]), abs=1e-9)
     good = market & (rec.quality > np.median(rec.quality[market]))
     assert summary["quality_weighted_share"] == pytest.approx(sales[good].sum() / sales.sum(), abs=1e-9)
+
+
+def test_stock_ordered_across_the_turn_of_a_season_arrives():
+    """A new season opens with the midnight review the last season's last day calls for, so stock
+    due the day after it arrives. Without it, the review at hour 0 was skipped: those units stayed
+    "on order" for good and brands ordered that much less every later year (390 phantom units
+    after one year at 3,000 consumers, 602 after two)."""
+    from sim.model import Double11Model
+    from sim.params import build_params
+
+    model = Double11Model(build_params({**SEASON, "season.years": 2}), seed=0)
+    model.run()
+    overdue = {b.idx: day for b in model.brands for day in b.pipeline if day <= model.day}
+    assert not overdue, f"deliveries never received (brand: day): {overdue}"
