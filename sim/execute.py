@@ -78,7 +78,22 @@ def run_task(task: Task, keep_hourly: bool = True, run_fn: RunFn | None = None) 
         hourly = result.hourly if keep_hourly else None
         return Outcome(task, summary, hourly, None)
     except Exception as exc:  # noqa: BLE001 - the contract is to record, not to crash
+        if _interrupted(exc):
+            raise KeyboardInterrupt from exc
         return Outcome(task, None, None, f"{type(exc).__name__}: {exc}")
+
+
+def _interrupted(exc: BaseException) -> bool:
+    """Whether ``exc`` is a Ctrl-C in disguise: one that lands while compiled code calls back into Python
+    comes out as numba's "SystemError: ... returned a result with an exception set", caused by the
+    KeyboardInterrupt. Recorded as a failed run, it let the study go on and resume skip that run."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def run_chunk(tasks: Sequence[Task], keep_hourly: bool = True, run_fn: RunFn | None = None) -> list[Outcome]:

@@ -56,6 +56,23 @@ def test_run_task_records_exception_type_and_message():
     assert out.error == "RuntimeError: discount too deep"
 
 
+def interrupted_in_compiled_code(params, seed, counterfactual=True):
+    """A Ctrl-C landing while a numba kernel calls back into Python comes out like this."""
+    try:
+        raise KeyboardInterrupt
+    except KeyboardInterrupt as exc:
+        raise SystemError("CPUDispatcher(<function _shop_hour>) returned a result with an exception set") from exc
+
+
+def test_a_ctrl_c_that_comes_out_of_compiled_code_as_a_system_error_stops_the_job_not_one_run():
+    """In one process (--workers 1, run.py once) it was recorded as a failed run: the study went on,
+    exited 0, and --resume skipped the run as done."""
+    with pytest.raises(KeyboardInterrupt):
+        run_task(make_tasks(1)[0], run_fn=interrupted_in_compiled_code)
+    with pytest.raises(KeyboardInterrupt):
+        execute(make_tasks(3), workers=1, progress=False, run_fn=interrupted_in_compiled_code)
+
+
 def test_default_chunk_size_gives_about_eight_chunks_per_worker():
     assert default_chunk_size(80, 2) == 5
     assert default_chunk_size(3, 8) == 1
