@@ -50,6 +50,16 @@ def test_paired_difference_and_p_value():
     assert lo < mean < hi
 
 
+def test_a_shift_of_the_same_size_in_every_pair_is_not_certain():
+    """Two replications that each differ by one consumer of 3,000 (a count metric) gave p = 7e-17 and a
+    "clear" difference. Without spread the t-test is undefined: the exact sign test's p = 2^(1-n)."""
+    a = np.array([0.1234, 0.4321])
+    assert paired(a - 1 / 3000, a)[4] == 0.5
+    ten = np.linspace(0.1, 0.9, 10)
+    assert paired(ten + 0.01, ten)[4] == pytest.approx(2.0**-9)
+    assert paired(a, a)[4] == 1.0
+
+
 def test_runs_table_has_arm_columns_params_and_metrics(result):
     runs = result.runs
     assert len(runs) == 5 * 4

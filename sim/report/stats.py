@@ -44,8 +44,11 @@ def paired(a: np.ndarray, b: np.ndarray, level: float = LEVEL) -> tuple[float, f
     mean, lo, hi, n = mean_ci(d, level)
     if n < 2:
         return mean, lo, hi, n, math.nan
-    if np.all(d == d[0]):  # no spread: identical arms give p = 1, a constant shift p = 0
-        return mean, mean, mean, n, 1.0 if d[0] == 0 else 0.0
+    scale = max(np.abs(a[keep]).max(), np.abs(b[keep]).max())
+    if np.ptp(d) <= 1e-12 * scale:  # no spread (to the values' rounding): the t-test is undefined
+        # Identical arms give p = 1. A shift of the same size in every pair (as a count metric's one unit
+        # in two replications) gets the exact sign test's p = 2^(1-n), not 0: it may be chance.
+        return mean, mean, mean, n, 1.0 if d[0] == 0 else min(1.0, 2.0 ** (1 - n))
     with warnings.catch_warnings():  # near-identical pairs (tiny spread) are fine here, not a precision problem
         warnings.simplefilter("ignore", RuntimeWarning)
         p = float(stats.ttest_rel(a[keep], b[keep]).pvalue)
