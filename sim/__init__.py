@@ -19,7 +19,7 @@ from typing import Any
 
 _EXPORTS = {
     "Params": "params", "build_params": "params", "ParameterError": "params", "describe": "params",
-    "FORMATS": "params", "POLICIES": "params",
+    "FORMATS": "params", "POLICIES": "params", "MIN_CONSUMERS": "params",
     "run_model": "runs", "RunResult": "runs", "derive_seed": "runs",
     "RUN_METRICS": "metrics", "ARCHETYPES": "metrics", "VENUE_TYPES": "metrics",
     "Scenario": "scenarios", "Arm": "scenarios", "ScenarioError": "scenarios", "ScenarioResult": "scenarios",

@@ -117,4 +117,4 @@ def test_example_script_runs_end_to_end(tmp_path):
     res = subprocess.run([sys.executable, str(script), "--reps", "2", "--consumers", "800", "--workers", "2",
                           "--out", str(tmp_path)], capture_output=True, text=True, timeout=240, cwd=tmp_path)
     assert res.returncode == 0, res.stderr
-    assert "gmv_festival" in res.stdout and (tmp_path / "report.html").is_file()
+    assert "gmv_incremental" in res.stdout and (tmp_path / "report.html").is_file()
