@@ -433,6 +433,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, ScenarioError, ParameterError, FolderError, FileNotFoundError, CalibrationError) as exc:
         print(f"run.py: error: {_one_line(exc)}", file=sys.stderr)
         return USAGE_ERROR
+    except BrokenPipeError:  # output piped into a reader that stopped (`run.py params | head`): not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit's flush cannot fail again
+        return 1
+    except PermissionError as exc:  # an output file or folder this user may not write
+        print(f"run.py: error: {_one_line(exc)}", file=sys.stderr)
+        return USAGE_ERROR
     except OSError as exc:  # a cluster whose workers cannot run the model (sim.execute, loaded only to run)
         execute = sys.modules.get("sim.execute")
         if execute is None or not isinstance(exc, execute.ClusterError):

@@ -315,3 +315,22 @@ def test_resume_refuses_a_folder_of_another_study_and_names_its_command(tmp_path
     _fails(["formats", "--resume", str(folder)], capsys,
            f"holds a study with other runs (another scenario, --set, --reps, --seed or --arms); finish it with: "
            f"python run.py formats --reps 2 --resume {folder}")
+
+
+def test_output_piped_into_a_reader_that_stops_is_not_a_traceback():
+    """`run.py params | head -2` ended in a BrokenPipeError traceback."""
+    cmd = f"{shlex.quote(sys.executable)} {shlex.quote(str(ROOT / 'run.py'))} params | head -2"
+    res = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True, timeout=120)
+    assert len(res.stdout.splitlines()) == 2 and "Traceback" not in res.stderr and "Error" not in res.stderr, res.stderr
+
+
+def test_a_file_it_may_not_write_is_one_line_naming_it(tmp_path, capsys, monkeypatch):
+    """`run.py report DIR` on a folder whose report.md it may not overwrite ended in a PermissionError traceback."""
+    import sim.report
+
+    def refused(folder):
+        raise PermissionError(13, "Permission denied", str(folder / "report.md"))
+    monkeypatch.setattr(sim.report, "rebuild_report", refused)
+    assert main(["report", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("run.py: error: ") and "report.md" in err and "\n" not in err
