@@ -334,3 +334,15 @@ def test_a_file_it_may_not_write_is_one_line_naming_it(tmp_path, capsys, monkeyp
     assert main(["report", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("run.py: error: ") and "report.md" in err and "\n" not in err
+
+
+@pytest.mark.parametrize("damaged", ["manifest.json", "runs.csv"])
+def test_report_names_the_damaged_file(tmp_path, capsys, damaged):
+    """The parsers' messages ("Error tokenizing data ...") did not say which file was damaged."""
+    (tmp_path / "manifest.json").write_text('{"kind": "scenario"}')
+    (tmp_path / "runs.csv").write_text("arm,replication\na,0\n")
+    (tmp_path / "comparison.csv").write_text("arm,metric\n")
+    (tmp_path / damaged).write_text({"manifest.json": "{bad", "runs.csv": 'arm,"x\n1,2\n'}[damaged])
+    assert main(["report", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"run.py: error: {tmp_path / damaged}: cannot be read") and err.count("\n") == 1

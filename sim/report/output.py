@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pandas as pd
 
@@ -82,14 +82,22 @@ def rebuild_report(out: Path) -> dict[str, Path]:
     for name in (RUNS, COMPARISON, MANIFEST):
         if not (out / name).is_file():
             raise FileNotFoundError(f"{out / name}: not found (not a scenario results folder?)")
-    manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    manifest = _read(out / MANIFEST, lambda path: json.loads(path.read_text(encoding="utf-8")))
     if manifest.get("kind") != "scenario":
         raise ValueError(f"{out}: a report needs a scenario run (this folder holds a {manifest.get('kind')!r} run)")
-    runs = pd.read_csv(out / RUNS, converters={"error": str})  # empty error cell = the run succeeded
-    comparison = pd.read_csv(out / COMPARISON)
-    hourly = pd.read_parquet(out / HOURLY) if (out / HOURLY).is_file() else None
-    yearly = pd.read_csv(out / YEARLY) if (out / YEARLY).is_file() else None
+    runs = _read(out / RUNS, lambda path: pd.read_csv(path, converters={"error": str}))  # empty error cell = success
+    comparison = _read(out / COMPARISON, pd.read_csv)
+    hourly = _read(out / HOURLY, pd.read_parquet) if (out / HOURLY).is_file() else None
+    yearly = _read(out / YEARLY, pd.read_csv) if (out / YEARLY).is_file() else None
     return write_report(out, runs, comparison, hourly, manifest, yearly)
+
+
+def _read(path: Path, reader: Callable[[Path], Any]) -> Any:
+    """``reader(path)``, a damaged file named in the error (the parsers' own messages do not name it)."""
+    try:
+        return reader(path)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path}: cannot be read ({exc})") from None
 
 
 def _json_safe(value: Any) -> Any:
