@@ -183,9 +183,15 @@ def cmd_scenario(argv: Sequence[str]) -> int:
         raise UsageError("--out and --resume: give one (a resumed study writes into its own folder)")
     scenario = load_scenario(args.scenario)
     mechanisms = _mechanisms(args.explain)
-    arms = [a.strip() for a in args.arms.split(",") if a.strip()] if args.arms else None
+    arms = [a.strip() for a in args.arms.split(",") if a.strip()] if args.arms is not None else None
+    if arms == []:
+        raise UsageError(f"--arms: no arm named; arms are {', '.join(a.name for a in scenario.arms)}")
+    named_reference = scenario.reference
     scenario = scenario.with_options(replications=args.reps, seed=args.seed, overrides=parse_set(args.sets),
                                      arms=arms, reference=args.reference, preset=_preset(args.params))
+    if scenario.reference != named_reference and args.reference is None:
+        print(f"run.py: note: --arms leaves out the reference arm {named_reference}; the others are compared with "
+              f"{scenario.reference} (first listed; --reference names another)", file=sys.stderr)
     if args.posterior is not None:
         from .calibration.validate import posterior_draws
 

@@ -43,6 +43,8 @@ def test_params_lists_every_parameter():
     (["formats", "--set", "festival.discount=nan"], "festival.discount"),
     (["formats", "--set", "platform.policy=bribery"], "bribery"),
     (["formats", "--arms", "single_day,nope"], "nope"),
+    (["formats", "--arms", ""], "--arms: no arm named"),
+    (["formats", "--arms", " , "], "--arms: no arm named"),
     (["formats", "--reference", "nope"], "nope"),
     (["formats", "--set", "consumers.n"], "consumers.n"),
     (["formats", "--bogus-flag"], "--bogus-flag"),
@@ -138,3 +140,10 @@ def test_sweep_is_delegated():
     res = run_cli("sweep", "--help")
     assert res.returncode == 0, res.stderr
     assert "sweep" in res.stdout.lower()
+
+
+def test_arms_without_the_reference_say_which_arm_the_others_are_compared_with(tmp_path):
+    """Leaving the scenario's reference out of --arms silently made the first listed arm the reference."""
+    res = run_cli("formats", "--arms", "two_waves,none", "--reps", "1", *TINY, "--no-progress", "--out", str(tmp_path / "o"))
+    assert res.returncode == 0, res.stderr
+    assert "leaves out the reference arm single_day; the others are compared with two_waves" in res.stderr
