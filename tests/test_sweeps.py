@@ -333,3 +333,19 @@ def test_killed_cli_sweep_resumes_to_the_same_runs(tmp_path):
     manifest = json.loads((tmp_path / "killed" / "manifest.json").read_text())
     assert manifest["runs_executed"] == 10 - len(done_before)
     pd.testing.assert_frame_equal(read(tmp_path / "killed", "runs.csv"), read(tmp_path / "full", "runs.csv"))
+
+
+def test_every_shipped_sweep_range_contains_the_calibrated_default():
+    """A screening that never visits the calibrated model says little about it (the Morris file's
+    anticipation_strength was 0-6 against a default of 10, stockpile_rate 0.5-4 against 4.54)."""
+    import tomllib
+    from pathlib import Path
+
+    from sim.params import build_params
+
+    defaults = build_params({}).flat()
+    for path in sorted((Path(__file__).resolve().parents[1] / "scenarios" / "sweeps").glob("*.toml")):
+        for key, spec in tomllib.loads(path.read_text()).get("vary", {}).items():
+            if "range" in spec:
+                low, high = spec["range"]
+                assert low <= defaults[key] <= high, f"{path.name}: {key} {spec['range']} leaves out {defaults[key]}"
