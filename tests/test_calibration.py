@@ -212,3 +212,31 @@ def test_the_shipped_calibrated_set_is_the_schemas_defaults():
     for key, value in load_param_set(SHIPPED / "calibrated.toml").items():
         section, name = key.split(".")
         assert getattr(getattr(defaults, section), name) == pytest.approx(value), key
+
+
+def test_resume_checks_the_fit_with_the_draws_the_interrupted_command_asked_for(tmp_path, monkeypatch):
+    """`calibrate --resume DIR` redid the predictive check with the default 60 draws where the study had
+    asked for 4, rewriting fit.csv and the report with other results."""
+    import sim.calibration.abc as abc
+    import sim.calibration.outputs as outputs
+    from sim.calibration import cli
+
+    spec = load_spec(SHIPPED / "double11_2019.toml")
+    cli._manifest(tmp_path, spec, {"started": "now", "argv": ["calibrate", "double11_2019", "--draws", "4"],
+                                   "workers": 1, "cluster": None}, status="interrupted", wall=1.0)
+    asked: list[int] = []
+
+    class Stop(Exception):
+        pass
+
+    def finish(out, *, draws, **_):
+        asked.append(draws)
+        raise Stop
+    monkeypatch.setattr(abc, "import_pyabc", lambda: None)
+    monkeypatch.setattr(abc, "run_abc", lambda *a, **k: None)
+    monkeypatch.setattr(outputs, "write_posterior", lambda *a, **k: None)
+    monkeypatch.setattr(cli, "finish", finish)
+    for extra, expected in (([], 4), (["--draws", "7"], 7)):
+        with pytest.raises(Stop):
+            cli.cmd_calibrate(["--resume", str(tmp_path), "--workers", "1", "--no-progress", *extra])
+        assert asked.pop() == expected

@@ -49,7 +49,8 @@ def calibrate_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", action="append", dest="sets", metavar="KEY=VALUE", help="override a base parameter")
     p.add_argument("--out", type=Path, help="output folder (default results/calibration-<name>-<timestamp>)")
     p.add_argument("--resume", type=Path, metavar="DIR", help="continue an interrupted calibration in DIR")
-    p.add_argument("--draws", type=_positive, default=DEFAULT_DRAWS, help="posterior predictive draws for fit.csv")
+    p.add_argument("--draws", type=_positive, help=f"posterior predictive draws for fit.csv (default {DEFAULT_DRAWS}; "
+                   "with --resume, the interrupted command's)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p
 
@@ -108,6 +109,8 @@ def cmd_calibrate(argv: Sequence[str]) -> int:
     started = previous.get("started") or now()
     wall_before = float(previous.get("wall_seconds") or 0.0)
     command = previous.get("command_argv") or ["calibrate", *argv]
+    if args.draws is None:  # a resumed calibration checks its fit as the command that started it asked
+        args.draws = calibrate_parser().parse_args(command[1:]).draws or DEFAULT_DRAWS
     base = {"started": started, "argv": command, "workers": args.workers, "cluster": args.cluster}
     _manifest(out, spec, base, status="running", wall=wall_before)
     print(f"calibration {spec.name}: {len(spec.priors)} free parameters, {len(spec.targets)} targets, population "
