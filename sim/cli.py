@@ -17,7 +17,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, NoReturn, Sequence
 
-from .folders import (FolderError, Interrupted, check_out_dir, interrupted_message, read_manifest,
+from .folders import (FolderError, Interrupted, check_out_dir, interrupted_message, original_command, read_manifest,
                       saved_resume_command)
 from .calibration import CalibrationError
 from .params import ParameterError, build_params, describe
@@ -217,6 +217,9 @@ def cmd_scenario(argv: Sequence[str]) -> int:
 
     n_runs = len(scenario.arms) * scenario.replications
     started = now()
+    if args.resume is not None:  # the manifest and report keep the command that started the study
+        first_argv, first_started = original_command(out)
+        argv, started = first_argv or argv, first_started or started
     if args.resume is None:  # marks the folder as this study's, so --resume can check it is the same one
         write_manifest(out, scenario_manifest(scenario, argv, started=started, wall_seconds=0, workers=args.workers,
                                               failures=[], status="running"))

@@ -87,14 +87,23 @@ def check_writable(path: Path, option: str) -> None:
         raise FolderError(f"{option} {path}: cannot write there ({exc.strerror or exc})") from None
 
 
+def original_command(folder: Path) -> tuple[list[str] | None, str | None]:
+    """The arguments after ``run.py`` of the command that started ``folder``, and when it started (its
+    manifest): a resumed study still records how to reproduce it from scratch."""
+    manifest = read_manifest(folder) or {}
+    command = manifest.get("command")
+    if not isinstance(command, str):
+        return None, None
+    words = shlex.split(command)
+    return (words[2:] if words[1:2] == ["run.py"] else words), manifest.get("started")
+
+
 def saved_resume_command(folder: Path) -> str | None:
     """The resume command of the study that started ``folder`` (from its manifest's command), if any."""
-    manifest = read_manifest(folder)
-    command = (manifest or {}).get("command")
-    if not isinstance(command, str) or manifest.get("kind") not in ("scenario", "sweep", "calibration"):  # type: ignore[union-attr]
+    if (read_manifest(folder) or {}).get("kind") not in ("scenario", "sweep", "calibration"):
         return None
-    words = shlex.split(command)
-    return resume_command(words[2:] if words[1:2] == ["run.py"] else words, folder)
+    argv, _ = original_command(folder)
+    return None if argv is None else resume_command(argv, folder)
 
 
 def resume_command(argv: Sequence[str], folder: Path) -> str:

@@ -346,3 +346,22 @@ def test_report_names_the_damaged_file(tmp_path, capsys, damaged):
     assert main(["report", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"run.py: error: {tmp_path / damaged}: cannot be read") and err.count("\n") == 1
+
+
+def test_a_resumed_study_records_the_command_that_started_it(tmp_path, capsys):
+    """The manifest (and the report's "Reproduce" line) recorded the resume command, which cannot
+    recreate the study from scratch."""
+    study = tmp_path / "study"
+    first = ["formats", "--arms", "single_day,none", "--reps", "1", "--workers", "1", "--no-progress", *TINY,
+             "--out", str(study)]
+    assert main(first) == 0
+    sweep = tmp_path / "sweep"
+    sweep_first = ["sweep", str(_sweep_spec(tmp_path)), "--workers", "1", "--no-progress", "--out", str(sweep)]
+    assert main(sweep_first) == 0
+    for folder, command in ((study, first), (sweep, sweep_first)):
+        started = json.loads((folder / "manifest.json").read_text())["started"]
+        assert main([command[0], "--resume", str(folder)] if command[0] == "sweep" else
+                    [*command[:-2], "--resume", str(folder)]) == 0
+        manifest = json.loads((folder / "manifest.json").read_text())
+        assert manifest["command"] == shlex.join(["python", "run.py", *command]) and manifest["started"] == started
+    assert shlex.join(["python", "run.py", *first]) in (study / "report.md").read_text()

@@ -20,7 +20,7 @@ from ..execute import JOBQUEUE_KINDS, Outcome, ResultStore, RunFn, check_cluster
 from ..metrics import RUN_METRICS
 from ..report.tables import yearly_table
 from ..runs import YEARLY_KEY
-from ..folders import Interrupted, check_out_dir
+from ..folders import Interrupted, check_out_dir, original_command
 from ..report.manifest import common_fields, now
 from .analysis import IMPORTANCE, drivers, point_means, sensitivity
 from .design import DESIGN_POINT, REPLICATION, Design, design_table, design_tasks, make_design
@@ -65,7 +65,11 @@ def run_sweep(
     out = _prepare_dir(spec, out_dir, resume_dir)
     design = make_design(spec)
     tasks, invalid = design_tasks(spec, design)
-    facts = {**common_fields("sweep", argv, started=now(), status="running", wall_seconds=None, workers=workers,
+    started = now()
+    if resume_dir is not None:  # the manifest keeps the command that started the sweep
+        first_argv, first_started = original_command(out)
+        argv, started = first_argv or argv, first_started or started
+    facts = {**common_fields("sweep", argv, started=started, status="running", wall_seconds=None, workers=workers,
                              cluster=cluster, root_seed=spec.root_seed), "resumed": resume_dir is not None}
     write_manifest(out, spec, facts)
     options = {**spec.cluster, **(cluster_options or {})} if cluster in JOBQUEUE_KINDS else dict(cluster_options or {})
