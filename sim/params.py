@@ -345,7 +345,6 @@ class Platform(_Section):
 
 class Logistics(_Section):
     capacity_per_day: float = _f(3.0e8, "parcels/day", "parcels the logistics network dispatches per day (real scale)", gt=0)
-    transit_hours: float = _f(48.0, "hours", "transit time of a dispatched parcel, without congestion", ge=0)
 
 
 class Online(_Section):

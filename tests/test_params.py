@@ -53,3 +53,15 @@ def test_policies_compose_with_plus():
 def test_flat_round_trips():
     p = build_params({"consumers.n": 1234, "platform.policy": "small_brand_boost"})
     assert build_params(p.flat()) == p
+
+
+def test_every_parameter_is_read_somewhere():
+    """A parameter nothing reads still shows in `run.py params` and can be swept, with no effect
+    (`logistics.transit_hours` was one). Read: an attribute access or a quoted name in the package."""
+    import re
+    from pathlib import Path
+
+    source = "\n".join(p.read_text() for p in (Path(__file__).resolve().parents[1] / "sim").rglob("*.py"))
+    unread = [key for key in build_params({}).flat()
+              if not re.search(rf"\.{key.split('.')[1]}\b|[\"']{key.split('.')[1]}[\"']", source)]
+    assert not unread, f"parameters nothing reads: {unread}"
