@@ -167,7 +167,7 @@ def default_out(name: str) -> Path:
 def _resume_dir(folder: Path, scenario: Any) -> Path:
     """A scenario folder this very scenario (same arms, seeds, parameters) started."""
     if not folder.is_dir():
-        raise FolderError(f"--resume {folder}: no such folder")
+        raise FolderError(f"--resume {folder}: {'not a folder' if folder.exists() else 'no such folder'}")
     manifest = read_manifest(folder)
     if manifest is None or manifest.get("kind") != "scenario" or "fingerprint" not in manifest:
         raise FolderError(f"--resume {folder}: not a scenario results folder (for a sweep: run.py sweep --resume)")

@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import pytest
 
-from conftest import TINY, run_cli
+from conftest import ROOT, TINY, run_cli
 from test_report import check_headlines_match_comparison
 
 
@@ -44,6 +44,8 @@ def test_params_lists_every_parameter():
     (["formats", "--set", "platform.policy=bribery"], "bribery"),
     (["formats", "--arms", "single_day,nope"], "nope"),
     (["formats", "--arms", ""], "--arms: no arm named"),
+    (["calibrate", "double11_2019", "--draws", "-1"], "--draws: must be a positive integer"),
+    (["formats", "--resume", str(ROOT / "README.md")], "README.md: not a folder"),
     (["formats", "--arms", " , "], "--arms: no arm named"),
     (["formats", "--reference", "nope"], "nope"),
     (["formats", "--set", "consumers.n"], "consumers.n"),

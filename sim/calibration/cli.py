@@ -29,12 +29,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _positive(text: str) -> int:
-    from ..cli import int_at_least
+    from ..cli import int_at_least  # late: sim.cli imports this module
 
-    try:
-        return int_at_least(1)(text)
-    except argparse.ArgumentTypeError as exc:
-        raise CalibrationError(str(exc)) from None
+    return int_at_least(1)(text)
 
 
 def calibrate_parser() -> argparse.ArgumentParser:
