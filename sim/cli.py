@@ -189,6 +189,9 @@ def cmd_scenario(argv: Sequence[str]) -> int:
     named_reference = scenario.reference
     scenario = scenario.with_options(replications=args.reps, seed=args.seed, overrides=parse_set(args.sets),
                                      arms=arms, reference=args.reference, preset=_preset(args.params))
+    if scenario.replications < 2:
+        print("run.py: note: one replication gives no intervals and no tests (n/a in the report); use --reps 2 or more",
+              file=sys.stderr)
     if scenario.reference != named_reference and args.reference is None:
         print(f"run.py: note: --arms leaves out the reference arm {named_reference}; the others are compared with "
               f"{scenario.reference} (first listed; --reference names another)", file=sys.stderr)

@@ -222,3 +222,10 @@ def test_the_report_says_when_incremental_gmv_rests_on_more_new_consumption_than
     many = pd.DataFrame({"arm": list("pqrst"), "expansion_share": [0.6, 0.9, 0.7, 0.95, 0.8]})
     (note,) = _expansion_note(many)
     assert "60% (p) to 95% (s) of the extra units, depending on the arm" in note.text
+
+
+def test_one_replication_says_there_are_no_tests_rather_than_zero_comparisons(tmp_path, fake_run_fn):
+    res = run_scenario(small_scenario(reps=1), workers=1, run_fn=fake_run_fn)
+    write_results(res, tmp_path)
+    md = (tmp_path / "report.md").read_text()
+    assert "across all 0 comparisons" not in md and md.count("no intervals and no tests") == 2

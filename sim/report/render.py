@@ -62,13 +62,14 @@ def build_blocks(ctx: ReportContext, runs: pd.DataFrame, comparison: pd.DataFram
     blocks += [Block("h2", "Decision summary"), Block("ul", items=sentences)]
     blocks += _unsettled_warning(done)
     blocks += _expansion_note(done)
+    tests = int(comparison["p_value"].notna().sum())
     blocks.append(Block("p", (
         f"{len(done)} of {len(runs)} runs completed: {n_arms} arms × {ctx.replications} replications, "
         f"root seed {ctx.seed}, generated {ctx.generated}. Every arm is compared with the reference arm "
         f"**{ctx.reference}** on the same seeds (common random numbers): differences are paired by replication, "
-        f"with 95% confidence intervals, paired t-test p-values and Benjamini-Hochberg q-values that control the "
-        f"false discovery rate at {FDR:.0%} across all {int(comparison['p_value'].notna().sum())} comparisons "
-        f"of this report.")))
+        + (f"with 95% confidence intervals, paired t-test p-values and Benjamini-Hochberg q-values that control the "
+           f"false discovery rate at {FDR:.0%} across all {tests} comparisons of this report." if tests else
+           "but with one replication there are no intervals and no tests."))))
     heads = headlines(comparison, meta)
     blocks.append(Block("h2", "Headline metrics"))
     blocks.append(Block("p", "The best festival arm on each like-for-like metric (totals over festival periods of "
