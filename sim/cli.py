@@ -223,7 +223,7 @@ def cmd_scenario(argv: Sequence[str]) -> int:
     if args.resume is not None:  # the manifest and report keep the command that started the study
         first_argv, first_started = original_command(out)
         argv, started = first_argv or argv, first_started or started
-    if args.resume is None:  # marks the folder as this study's, so --resume can check it is the same one
+    else:  # marks the folder as this study's, so --resume can check it is the same one
         write_manifest(out, scenario_manifest(scenario, argv, started=started, wall_seconds=0, workers=args.workers,
                                               failures=[], status="running"))
     store = ResultStore(out)

@@ -46,7 +46,8 @@ class Double11Model(mesa.Model):
         self.calendar = build_calendar(params)
         self.weight = params.weight
         self.hour = 0
-        self._day_to_review = False  # a simulated day not yet reviewed at midnight (the next season's hour 0 reviews the last one)
+        # A simulated day awaits its midnight review (a new season's hour 0 reviews the last season's last day).
+        self._day_to_review = False
         self.n_categories = len(CATEGORIES)
         self.timings: dict[str, float] = defaultdict(float)
 

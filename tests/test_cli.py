@@ -146,6 +146,7 @@ def test_sweep_is_delegated():
 
 def test_arms_without_the_reference_say_which_arm_the_others_are_compared_with(tmp_path):
     """Leaving the scenario's reference out of --arms silently made the first listed arm the reference."""
-    res = run_cli("formats", "--arms", "two_waves,none", "--reps", "1", *TINY, "--no-progress", "--out", str(tmp_path / "o"))
+    res = run_cli("formats", "--arms", "two_waves,none", "--reps", "1", *TINY, "--no-progress",
+                  "--out", str(tmp_path / "o"))
     assert res.returncode == 0, res.stderr
     assert "leaves out the reference arm single_day; the others are compared with two_waves" in res.stderr

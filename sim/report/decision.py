@@ -131,7 +131,8 @@ def summary(goals: tuple[Goal, ...], runs: pd.DataFrame, comparison: pd.DataFram
     tests = int(comparison["p_value"].notna().sum())
     if tests == 0:
         sentences.append(f"With {n} replication{'s' * (n != 1)} per arm there are no intervals and no tests, so no "
-                         f"difference can be called clear: run at least 2 replications (6 or more to see modest effects).")
+                         "difference can be called clear: run at least 2 replications (6 or more to see modest "
+                         "effects).")
     else:
         sentences.append(f"Differences are paired over {n} replications on the same seeds; 'clear' means the "
                          f"Benjamini-Hochberg q-value is below {FDR:g} across all {tests} comparisons in this report, "
