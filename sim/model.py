@@ -46,8 +46,6 @@ class Double11Model(mesa.Model):
         self.calendar = build_calendar(params)
         self.weight = params.weight
         self.hour = 0
-        # A simulated day awaits its midnight review (a new season's hour 0 reviews the last season's last day).
-        self._day_to_review = False
         self.n_categories = len(CATEGORIES)
         self.timings: dict[str, float] = defaultdict(float)
 
@@ -274,7 +272,8 @@ class Double11Model(mesa.Model):
         for venue in self.venues:
             venue.step()
         t1 = clock()
-        if self.hour_of_day == 0 and self._day_to_review:
+        # Midnight review of the day that ended (at a later season's hour 0: the last season's last day).
+        if self.hour_of_day == 0 and (self.hour > 0 or self.ecosystem.year > 1):
             self.ecosystem.daily()
             for brand in self.brands:
                 brand.step()
@@ -301,7 +300,6 @@ class Double11Model(mesa.Model):
                              (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5)):
             self.timings[phase] += dt
         self.hour += 1
-        self._day_to_review = True
 
     def _start_season(self) -> None:
         """Warm-up over: money, costs and churn are counted from here."""
