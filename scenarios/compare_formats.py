@@ -4,7 +4,8 @@
 
 Asks: does a two-wave festival with quality-feedback traffic beat the status quo
 (single day, GMV-ranked traffic), and at what cost in load and concentration?
-Everything here is the package's public API (`import sim`); nothing touches the model.
+Everything here is the package's public API (`import sim`; the arguments are checked as run.py checks
+its own); nothing touches the model.
 """
 
 from __future__ import annotations
@@ -16,24 +17,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
 import sim  # noqa: E402
-
-
-def at_least(low: int):
-    """An argparse type: an integer of at least ``low`` (a one-line error otherwise, not a traceback)."""
-    def parse(text: str) -> int:
-        value = int(text)
-        if value < low:
-            raise argparse.ArgumentTypeError(f"must be at least {low}")
-        return value
-    parse.__name__ = f"integer >= {low}"  # argparse names the type in its message
-    return parse
+from sim.cli import int_at_least  # noqa: E402
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--reps", type=at_least(2), default=4, help="replications (at least 2, for intervals)")
-    ap.add_argument("--consumers", type=at_least(sim.MIN_CONSUMERS), default=5000)
-    ap.add_argument("--workers", type=at_least(1), default=None, help="default: all cores")
+    ap.add_argument("--reps", type=int_at_least(2), default=4, help="replications (at least 2, for intervals)")
+    ap.add_argument("--consumers", type=int_at_least(sim.MIN_CONSUMERS), default=5000)
+    ap.add_argument("--workers", type=int_at_least(1), default=None, help="default: all cores")
     ap.add_argument("--out", type=Path, default=Path("results/compare_formats"))
     args = ap.parse_args()
 

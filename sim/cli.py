@@ -62,7 +62,7 @@ def parse_set(items: Sequence[str] | None) -> dict[str, Any]:
 
 def int_at_least(minimum: int):
     """An argparse type: an integer no smaller than ``minimum``, with a one-line message."""
-    kind = "positive" if minimum == 1 else "non-negative" if minimum == 0 else f">= {minimum}"
+    kind = {0: "a non-negative integer", 1: "a positive integer"}.get(minimum, f"an integer of at least {minimum}")
 
     def parse(text: str) -> int:
         try:
@@ -70,7 +70,7 @@ def int_at_least(minimum: int):
         except ValueError:
             value = None
         if value is None or value < minimum:
-            raise argparse.ArgumentTypeError(f"must be a {kind} integer (got {text!r})")
+            raise argparse.ArgumentTypeError(f"must be {kind} (got {text!r})")
         return value
 
     return parse
