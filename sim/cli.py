@@ -392,13 +392,14 @@ def cmd_report(argv: Sequence[str]) -> int:
     from .report import rebuild_report
 
     args = report_parser().parse_args(argv)
+    manifest = read_manifest(args.folder) or {}
     try:
-        if (read_manifest(args.folder) or {}).get("kind") == "calibration":
+        if manifest.get("kind") == "calibration":
             from .calibration.cli import rebuild_calibration
 
             print(f"Report: {rebuild_calibration(args.folder)['report_html']}")
             return 0
-        if read_manifest(args.folder) is not None and "spec" in read_manifest(args.folder):  # type: ignore[operator]
+        if "spec" in manifest:
             from .sweeps.runner import rebuild_sweep, sweep_summary
 
             print(sweep_summary(rebuild_sweep(args.folder)))
