@@ -1,10 +1,10 @@
-"""Command-line entry point: `python run.py -h`. All logic lives in sim.cli."""
+"""Command-line entry point: `python run.py -h`. All logic lives in sim.app.cli."""
 
 import signal
 import sys
 
 try:  # a Ctrl-C while the package loads is still an interrupt, not a traceback
-    from sim.cli import main
+    from sim.app.cli import main
 except KeyboardInterrupt:
     print("run.py: interrupted", file=sys.stderr)
     sys.exit(130)

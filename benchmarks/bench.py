@@ -6,7 +6,7 @@
     python benchmarks/bench.py --sweep              # runs/minute of the shipped grid sweep at 1 and 2 workers
     python benchmarks/bench.py --all --json         # everything, plus one JSON document on stdout
 
-Each model size runs in a fresh subprocess (one ``sim.runs.simulate`` run, no
+Each model size runs in a fresh subprocess (one ``sim.model.runs.simulate`` run, no
 counterfactual) so that peak resident memory (``ru_maxrss``) is that size's alone.
 Consumer-hours = consumers x simulated hours including the warm-up (``calendar.n_hours``).
 Phase shares are each phase's part of the time spent in ``Double11Model.step``
@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from sim.model import PHASES  # noqa: E402 (after the sys.path set-up above)
+from sim.model.double11 import PHASES  # noqa: E402 (after the sys.path set-up above)
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
 SWEEP_FILE = "scenarios/sweeps/grid_formats.toml"
 TARGETS = {
@@ -85,8 +85,8 @@ def _git_commit() -> str:
 # --- one model size (runs in a child process) ----------------------------------------------
 def run_size(n: int, fmt: str, seed: int) -> dict[str, Any]:
     """One ``simulate`` run at ``n`` consumers; call in a fresh process for a clean peak RSS."""
-    from sim.params import build_params
-    from sim.runs import simulate
+    from sim.model.params import build_params
+    from sim.model.runs import simulate
 
     params = build_params({"consumers.n": n, "festival.format": fmt})
     cpu0, t0 = time.process_time(), time.perf_counter()

@@ -23,9 +23,9 @@ if str(ROOT) not in sys.path:
 
 
 def hot_functions():
-    import sim.agents.consumers as consumers
-    import sim.fulfilment as fulfilment
-    import sim.model as model
+    import sim.model.agents.consumers as consumers
+    import sim.model.fulfilment as fulfilment
+    import sim.model.double11 as model
 
     pop = consumers.ConsumerPopulation
     funcs = [model.Double11Model.step, model.Double11Model.offer, fulfilment.Fulfilment.settle,
@@ -62,8 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--raw", action="store_true", help="with --lines: print line_profiler's full report")
     args = p.parse_args(argv)
 
-    from sim.params import build_params
-    from sim.runs import simulate
+    from sim.model.params import build_params
+    from sim.model.runs import simulate
 
     params = build_params({"consumers.n": args.consumers, "festival.format": args.format} | ({"season.end": args.season_end} if args.season_end else {}))
     if args.lines:

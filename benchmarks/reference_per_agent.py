@@ -2,8 +2,8 @@
 
 One ``Consumer(mesa.Agent)`` per simulated consumer, each with its own ``step``, driven by
 ``model.agents.shuffle_do("step")`` once per simulated hour. Each step is the rule that
-``sim.agents.consumers.ConsumerPopulation`` applies with the compiled kernels of
-``sim.agents.consumer_kernels`` (``activate_hour``, ``shop_hour``):
+``sim.model.agents.consumers.ConsumerPopulation`` applies with the compiled kernels of
+``sim.model.kernels.consumers`` (``activate_hour``, ``shop_hour``):
 
 1. activity draw with the same rate formula as ``activate_hour``
    (rate = (pref x online_rate + (1 - pref) x offline_rate) x (activity_floor + satisfaction),
@@ -57,10 +57,10 @@ from typing import Any
 import mesa
 import numpy as np
 
-from sim.agents import consumer_kernels
-from sim.agents.consumers import Offer
-from sim.model import Double11Model
-from sim.params import Params, build_params
+from sim.model.kernels import consumers as consumer_kernels
+from sim.model.agents.consumers import Offer
+from sim.model.double11 import Double11Model
+from sim.model.params import Params, build_params
 
 __all__ = ["Consumer", "ReferenceModel", "compare", "default_hours"]
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
-from sim.ablations import ABLATIONS, SLUMP_PARTS, effects, shapley, slump_decomposition, summaries_source
+from sim.experiments.ablations import ABLATIONS, SLUMP_PARTS, effects, shapley, slump_decomposition, summaries_source
 
 
 def interval(x: np.ndarray) -> str:
@@ -59,7 +59,7 @@ def main() -> None:
         "", "## What the post-festival slump is made of", "",
         "At the festival's close (Nov 12, 00:00) parts of the single-day run's state are given back, set to the "
         "`none` run's at that hour on the same seed, and a copy of the run goes on through the week "
-        "(`sim.ablations.slump_decomposition`). Parts overlap (a purchase needs both need and money), so each part's "
+        "(`sim.experiments.ablations.slump_decomposition`). Parts overlap (a purchase needs both need and money), so each part's "
         "*share* is its Shapley value: the slump it removes, averaged over every order of giving the parts back; "
         "the shares add up to the slump less what is left with every part given back.",
     ]

@@ -4,7 +4,7 @@ post-festival dip over the festival's bump (paired seeds, 95% intervals).
 
     python docs/long_run_table.py [--consumers 20000] [--seeds 6] [--workers 2]
 
-Each seed runs once per format, to the last season end (``sim.long_run.settling``).
+Each seed runs once per format, to the last season end (``sim.experiments.long_run.settling``).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ablation_table import interval  # docs/ is on sys.path when this script runs
-from sim.long_run import settling
+from sim.experiments.long_run import settling
 
 FORMATS = ("single_day", "two_waves", "continuous")
 SEASON_ENDS = ("2026-11-30", "2026-12-31", "2027-01-31")  # inclusive

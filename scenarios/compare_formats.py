@@ -17,7 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
 import sim  # noqa: E402
-from sim.cli import int_at_least  # noqa: E402
+from sim.app.cli.args import int_at_least  # noqa: E402
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ The public API, for scripts and notebooks::
     scenario = sim.load_scenario("formats")                 # or sim.make_scenario(...)
     study = sim.run_scenario(scenario, workers=2)           # tables: runs, comparison, hourly
 
-Names are loaded lazily, so `import sim.params` stays cheap and does not pull in the
+Names are loaded lazily, so `import sim.model.params` stays cheap and does not pull in the
 model, the executors or matplotlib.
 """
 
@@ -18,17 +18,20 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "Params": "params", "build_params": "params", "ParameterError": "params", "describe": "params",
-    "FORMATS": "params", "POLICIES": "params", "MIN_CONSUMERS": "params",
-    "run_model": "runs", "RunResult": "runs", "derive_seed": "runs",
-    "RUN_METRICS": "metrics", "ARCHETYPES": "metrics", "VENUE_TYPES": "metrics",
-    "Scenario": "scenarios", "Arm": "scenarios", "ScenarioError": "scenarios", "ScenarioResult": "scenarios",
-    "make_scenario": "scenarios", "load_scenario": "scenarios", "list_scenarios": "scenarios",
-    "run_scenario": "scenarios",
-    "Task": "execute", "Outcome": "execute", "execute": "execute",
-    "sweep_main": "sweeps", "run_sweep": "sweeps", "rebuild_sweep": "sweeps", "load_spec": "sweeps",
-    "comparison_table": "report", "write_report": "report", "write_results": "report", "rebuild_report": "report",
-    "main": "cli",
+    "Params": "model.params", "build_params": "model.params", "ParameterError": "model.params",
+    "describe": "model.params", "FORMATS": "model.params", "POLICIES": "model.params", "MIN_CONSUMERS": "model.params",
+    "run_model": "model.runs", "RunResult": "model.runs", "derive_seed": "model.runs",
+    "RUN_METRICS": "model.metrics", "ARCHETYPES": "model.metrics", "VENUE_TYPES": "model.metrics",
+    "Scenario": "experiments.scenarios", "Arm": "experiments.scenarios", "ScenarioError": "experiments.scenarios",
+    "ScenarioResult": "experiments.scenarios", "make_scenario": "experiments.scenarios",
+    "load_scenario": "experiments.scenarios", "list_scenarios": "experiments.scenarios",
+    "run_scenario": "experiments.scenarios",
+    "Task": "experiments.execute", "Outcome": "experiments.execute", "execute": "experiments.execute",
+    "load_spec": "experiments.sweeps",
+    "comparison_table": "experiments.stats",
+    "sweep_main": "app.cli.sweep", "run_sweep": "app.sweeps", "rebuild_sweep": "app.sweeps",
+    "write_report": "app.report", "write_results": "app.report", "rebuild_report": "app.report",
+    "main": "app.cli",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -38,7 +41,7 @@ def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'sim' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
     globals()[name] = value
     return value
 

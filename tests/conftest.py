@@ -18,9 +18,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from sim.calendar import festival_windows
-from sim.metrics import ARCHETYPES, RUN_METRICS, VENUE_TYPES
-from sim.params import build_params
+from sim.model.calendar import festival_windows
+from sim.model.metrics import ARCHETYPES, RUN_METRICS, VENUE_TYPES
+from sim.model.params import build_params
 
 ROOT = Path(__file__).resolve().parents[1]
 # Small enough that a run takes well under a second, big enough to exercise everything.
@@ -44,7 +44,7 @@ def run_digest(overrides: dict, seed: int) -> str:
     """A hash of a short run's summary and whole hourly table: equal digests, bit-identical runs."""
     import hashlib
 
-    from sim.runs import run_model
+    from sim.model.runs import run_model
 
     result = run_model({**SHORT_SEASON, **overrides}, seed=seed, counterfactual=False)
     digest = hashlib.sha256(repr(sorted(result.summary.items())).encode())

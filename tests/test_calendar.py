@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from conftest import format_windows
-from sim.calendar import DIURNAL, build_calendar
-from sim.params import ParameterError, build_params
+from sim.model.calendar import DIURNAL, build_calendar
+from sim.model.params import ParameterError, build_params
 
 START = dt.date(2026, 10, 15)
 

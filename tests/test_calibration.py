@@ -12,11 +12,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.calibration import CalibrationError
-from sim.calibration.paramset import load_param_set, write_param_set
-from sim.calibration.spec import load_spec
-from sim.params import ParameterError
-from sim.scenarios import load_scenario
+from sim.experiments.calibration import CalibrationError
+from sim.experiments.calibration.paramset import load_param_set, write_param_set
+from sim.experiments.calibration.spec import load_spec
+from sim.model.params import ParameterError
+from sim.experiments.scenarios import load_scenario
 
 from conftest import run_cli
 
@@ -84,7 +84,7 @@ def test_bad_spec_is_one_line_naming_the_field(tmp_path, edit, needle):
 
 def test_only_fitted_targets_count_in_the_distance():
     """A target for another population (fit = false) is predicted and reported but does not steer the fit."""
-    from sim.calibration.simulate import distance
+    from sim.experiments.calibration.simulate import distance
     spec = load_spec(SHIPPED / "double11_2019.toml")
     reported = [t.name for t in spec.targets if not t.fit]
     assert reported == ["offline_day_lift"]
@@ -135,7 +135,7 @@ def test_posterior_draw_r_is_shared_by_every_arm_of_replication_r(tmp_path):
 
 
 def test_effective_sample_size_counts_the_particles_that_carry_the_weight():
-    from sim.calibration.validate import effective_sample_size
+    from sim.experiments.calibration.validate import effective_sample_size
 
     assert effective_sample_size(np.ones(100)) == pytest.approx(100)
     assert effective_sample_size(np.r_[1.0, np.zeros(99)]) == pytest.approx(1)
@@ -144,11 +144,11 @@ def test_effective_sample_size_counts_the_particles_that_carry_the_weight():
 
 def test_parameter_recovery(tmp_path):
     pytest.importorskip("pyabc")
-    from sim.calibration.abc import run_abc
-    from sim.calibration.outputs import write_posterior
-    from sim.calibration.simulate import Simulator
-    from sim.calibration.spec import Spec
-    from sim.calibration.validate import weighted_quantile
+    from sim.experiments.calibration.abc import run_abc
+    from sim.app.calibration import write_posterior
+    from sim.experiments.calibration.simulate import Simulator
+    from sim.experiments.calibration.spec import Spec
+    from sim.experiments.calibration.validate import weighted_quantile
     import tomllib
 
     template = tomllib.loads(RECOVERY.format(gmv=1.0, gmv_sd=1.0, first=0.3))
@@ -170,7 +170,7 @@ def test_parameter_recovery(tmp_path):
 
 @pytest.mark.parametrize("command", ["calibrate", "validate"])
 def test_help(command, capsys):
-    from sim.cli import main
+    from sim.app.cli import main
 
     with pytest.raises(SystemExit) as exc:
         main([command, "-h"])
@@ -178,8 +178,8 @@ def test_help(command, capsys):
 
 
 def test_calibration_manifest_has_the_common_schema(tmp_path):
-    from sim.calibration.cli import _manifest, fingerprint, spec_of
-    from sim.report.manifest import COMMON_KEYS
+    from sim.app.cli.calibrate import _manifest, fingerprint, spec_of
+    from sim.app.report.manifest import COMMON_KEYS
 
     spec = load_spec(SHIPPED / "double11_2019.toml")
     _manifest(tmp_path, spec, {"started": "now", "argv": ["calibrate", "double11_2019"], "workers": 2, "cluster": None},
@@ -192,7 +192,7 @@ def test_calibration_manifest_has_the_common_schema(tmp_path):
 
 
 def test_nov1_11_statistics_read_the_period_tmall_counts_since_2020():
-    from sim.calibration import stats
+    from sim.experiments.calibration import stats
 
     time = pd.date_range("2020-10-30", "2020-11-13", freq="h", inclusive="left")
     gmv = np.where((time >= "2020-11-01") & (time < "2020-11-12"), 2e9, 1e9)  # outside Nov 1-11: not counted
@@ -206,7 +206,7 @@ def test_nov1_11_statistics_read_the_period_tmall_counts_since_2020():
 
 def test_the_shipped_calibrated_set_is_the_schemas_defaults():
     """Every scenario starts from the calibration: a default changed without recalibrating shows here."""
-    from sim.params import Params
+    from sim.model.params import Params
 
     defaults = Params()
     for key, value in load_param_set(SHIPPED / "calibrated.toml").items():
@@ -217,9 +217,9 @@ def test_the_shipped_calibrated_set_is_the_schemas_defaults():
 def test_resume_checks_the_fit_with_the_draws_the_interrupted_command_asked_for(tmp_path, monkeypatch):
     """`calibrate --resume DIR` redid the predictive check with the default 60 draws where the study had
     asked for 4, rewriting fit.csv and the report with other results."""
-    import sim.calibration.abc as abc
-    import sim.calibration.outputs as outputs
-    from sim.calibration import cli
+    import sim.experiments.calibration.abc as abc
+    import sim.app.calibration as outputs
+    from sim.app.cli import calibrate as cli
 
     spec = load_spec(SHIPPED / "double11_2019.toml")
     cli._manifest(tmp_path, spec, {"started": "now", "argv": ["calibrate", "double11_2019", "--draws", "4"],

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from numba import njit
 
-from sim.agents.consumer_kernels import logit_pick, poisson_inverse
+from sim.model.kernels.consumers import logit_pick, poisson_inverse
 
 
 @njit

@@ -21,7 +21,7 @@ def test_list_shows_shipped_scenarios_with_descriptions():
 
 
 def test_params_lists_every_parameter():
-    from sim.params import known_keys
+    from sim.model.params import known_keys
 
     res = run_cli("params")
     assert res.returncode == 0, res.stderr

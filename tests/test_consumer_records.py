@@ -5,10 +5,10 @@ import copy
 import numpy as np
 from conftest import run_digest
 
-import sim.agents.consumers as consumers
-from sim.agents.consumer_records import CACHE_LINE, RECORD
-from sim.model import Double11Model
-from sim.params import build_params
+import sim.model.agents.consumers as consumers
+from sim.model.agents.consumer_records import CACHE_LINE, RECORD
+from sim.model.double11 import Double11Model
+from sim.model.params import build_params
 
 
 def _digest() -> str:

@@ -211,8 +211,8 @@ def test_dashboard_port_in_use() -> None:
 
 @pytest.mark.filterwarnings("ignore:.*use_state.*found despite early return:UserWarning")  # Solara on Mesa's code
 def test_dashboard_model_starts_at_the_season_and_records_each_hour() -> None:
-    from sim.dashboard.components import summary_text
-    from sim.dashboard.model import DashboardModel
+    from sim.app.dashboard.components import summary_text
+    from sim.app.dashboard.model import DashboardModel
 
     model = DashboardModel(consumers=1000, seed="7")
     assert model.season_hour == 0 and model.running and not model.input_error  # warm-up ran on construction

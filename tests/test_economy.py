@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.catalog import category_array
-from sim.agents.consumers import ConsumerPopulation
-from sim.model import Double11Model
-from sim.params import build_params
-from sim.runs import run_model
+from sim.model.catalog import category_array
+from sim.model.agents.consumers import ConsumerPopulation
+from sim.model.double11 import Double11Model
+from sim.model.params import build_params
+from sim.model.runs import run_model
 
 ORDINARY = {"festival.format": "none", "consumers.n": 4000, "season.start": "2026-09-01", "season.end": "2026-11-24"}
 

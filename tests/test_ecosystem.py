@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 
 from conftest import lower_bound
-from sim.ecosystem import YEARLY_METRICS
-from sim.runs import YEARLY_KEY, run_model
+from sim.model.ecosystem import YEARLY_METRICS
+from sim.model.runs import YEARLY_KEY, run_model
 
 SEASON = {"consumers.n": 1000, "season.start": "2026-11-06", "season.end": "2026-11-14", "season.warmup_days": 2}
 YEARS = 3
@@ -98,8 +98,8 @@ FIVE_YEAR_SEEDS = range(24)
 @pytest.fixture(scope="module")
 def five_years() -> dict[str, list[pd.DataFrame]]:
     """The four arms of the process test, 5 default seasons, paired seeds, on both cores (about 8 minutes)."""
-    from sim.execute import Task, execute
-    from sim.params import build_params
+    from sim.experiments.execute import Task, execute
+    from sim.model.params import build_params
 
     arms = ("gmv", "qf", "gmv_off", "qf_off")
     tasks = [Task(index=len(arms) * s + i, params=build_params({**FIVE_YEARS, **ARMS[a]}), seed=s, counterfactual=False,
@@ -148,8 +148,8 @@ def test_the_rule_cost_is_the_store_fee_of_the_real_brands_the_model_brands_stan
     """Every real brand pays the fee: a season's cost over all model brands is the same for 60 or 120
     of them, the year's part for the season's days (¥45,000 x 200,000 a year in all), halved by
     rule_simplification. Fails if a model brand paid the fee of one brand, or of all."""
-    from sim.model import Double11Model
-    from sim.params import build_params
+    from sim.model.double11 import Double11Model
+    from sim.model.params import build_params
 
     def season_total(**over) -> tuple[float, float]:
         model = Double11Model(build_params({**SEASON, **over}), seed=0)
@@ -179,8 +179,8 @@ def test_innovation_centres_launch_products_and_their_makers_grow():
 
 
 def test_a_scenario_writes_one_yearly_row_per_run_and_year_and_keeps_runs_csv_one_row_per_run(tmp_path):
-    from sim.report import write_results
-    from sim.scenarios import make_scenario, run_scenario
+    from sim.app.report import write_results
+    from sim.experiments.scenarios import make_scenario, run_scenario
 
     scenario = make_scenario("years", factors={"platform.policy": ["gmv_rank", "quality_feedback"]},
                              base={**SEASON, "season.years": 2}, replications=1, counterfactual=False)
@@ -209,9 +209,9 @@ def test_brands_that_left_in_earlier_years_do_not_count_in_inequality_or_the_goo
     brands still in the market (some sell nothing in nine days at 1,000 consumers: they count as zeros),
     not over every row ever created (an exited row adds a zero to the Gini and its quality to the
     median). Fails when both are computed over all rows (Gini 0.71 against 0.65)."""
-    from sim.metrics import gini
-    from sim.model import Double11Model
-    from sim.params import build_params
+    from sim.model.metrics import gini
+    from sim.model.double11 import Double11Model
+    from sim.model.params import build_params
 
     costly_rules = {"platform.merchant_rule_cost": 2.4e6}  # 8 bn yuan a model brand (53x the store fee): many exits
     model = Double11Model(build_params({**SEASON, "season.years": 4, **costly_rules}), seed=0)
@@ -231,8 +231,8 @@ def test_stock_ordered_across_the_turn_of_a_season_arrives():
     due the day after it arrives. Without it, the review at hour 0 was skipped: those units stayed
     "on order" for good and brands ordered that much less every later year (390 phantom units
     after one year at 3,000 consumers, 602 after two)."""
-    from sim.model import Double11Model
-    from sim.params import build_params
+    from sim.model.double11 import Double11Model
+    from sim.model.params import build_params
 
     model = Double11Model(build_params({**SEASON, "season.years": 2}), seed=0)
     model.run()

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.execute import Outcome, ResultStore, Task, default_chunk_size, execute, run_task
-from sim.params import build_params
+from sim.experiments.execute import Outcome, ResultStore, Task, default_chunk_size, execute, run_task
+from sim.model.params import build_params
 
 BASE = build_params({"consumers.n": 1000})
 CALLS: list[int] = []
@@ -157,7 +157,7 @@ def test_duplicate_indices_and_reserved_labels_are_rejected():
 
 
 def test_real_model_tiny_runs_identical_in_process_and_pool():
-    runs = pytest.importorskip("sim.runs", exc_type=ImportError)
+    runs = pytest.importorskip("sim.model.runs", exc_type=ImportError)
     params = build_params({"consumers.n": 300, "brands.n": 12, "season.start": "2026-11-01", "season.end": "2026-11-14"})
     tasks = [Task(index=i, params=params, seed=runs.derive_seed(7, i), counterfactual=False) for i in range(2)]
     serial = execute(tasks, workers=1, progress=False, keep_hourly=False)
@@ -167,7 +167,7 @@ def test_real_model_tiny_runs_identical_in_process_and_pool():
 
 
 def test_cluster_settings_are_checked_before_any_work():
-    from sim.execute import CODE_ROOT, check_cluster, jobqueue_cluster, jobqueue_settings
+    from sim.experiments.execute import CODE_ROOT, check_cluster, jobqueue_cluster, jobqueue_settings
 
     for ok in (None, "local", "slurm", "pbs", "tcp://scheduler:8786"):
         check_cluster(ok)
@@ -178,7 +178,7 @@ def test_cluster_settings_are_checked_before_any_work():
     assert jobs == 4 and settings == {"queue": "q", "cores": 8, "processes": 8, "memory": "16GB", "walltime": "01:00:00"}
     # batch jobs import this checkout's code first (where they share its folder), then the user's prologue runs
     assert prologue == [f'export PYTHONPATH="{CODE_ROOT}${{PYTHONPATH:+:$PYTHONPATH}}"', "module load x"]
-    assert (CODE_ROOT / "sim" / "execute.py").is_file()
+    assert (CODE_ROOT / "sim" / "experiments" / "execute.py").is_file()
     assert jobqueue_settings({"job_script_prologue": "module load x"})[0]["job_script_prologue"][1:] == ["module load x"]
     with pytest.raises(ValueError, match="unknown key\\(s\\) colour"):
         with jobqueue_cluster("slurm", {"queue": "q", "colour": "red"}):
@@ -191,7 +191,7 @@ def test_workers_that_cannot_import_the_model_stop_the_study_at_once():
     for them forever: the probe finds out first and says so in one line (here a module no worker has)."""
     from distributed import Client, LocalCluster
 
-    import sim.execute as ex
+    import sim.experiments.execute as ex
 
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster, \
             Client(cluster) as client:

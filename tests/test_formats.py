@@ -10,13 +10,13 @@ import pandas as pd
 import pytest
 
 from conftest import TINY, run_cli
-from sim.calendar import build_calendar
-from sim.cli import main
-from sim.formats import named_windows, windows_label, windows_literal
-from sim.params import build_params
-from sim.report.findings import arms_metadata
-from sim.scenarios import load_scenario, make_scenario
-from sim.sweeps.spec import parse_spec
+from sim.model.calendar import build_calendar
+from sim.app.cli import main
+from sim.model.formats import named_windows, windows_label, windows_literal
+from sim.model.params import build_params
+from sim.app.report.findings import arms_metadata
+from sim.experiments.scenarios import load_scenario, make_scenario
+from sim.experiments.sweeps.spec import parse_spec
 
 # Calendars of the named formats as the implementation before festival definitions built them
 # (window, discount, deposit_for and hours_to_open arrays hashed; windows as (start, end, deposit
@@ -225,7 +225,7 @@ def test_metrics_of_the_closing_day_ignore_the_accounting_period():
     day the last window closes, not on the last day of a wider accounting period (which once moved
     them to Nov 12: first-hour share 0.32 -> 0.05, offline lift +0.15 -> -0.45)."""
     from conftest import SHORT_SEASON
-    from sim.runs import run_model
+    from sim.model.runs import run_model
 
     plain = run_model(SHORT_SEASON, seed=1).summary
     wider = run_model({**SHORT_SEASON, "festival.accounting": ["2026-11-10", "2026-11-12"]}, seed=1).summary

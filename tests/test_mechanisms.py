@@ -3,7 +3,7 @@ the effect goes; switch off an unrelated mechanism and it stays.
 
 Runs are paired (same seeds, common random numbers); "at least half" is a one-sided 95%
 test on the paired values 0.5 x effect(on) - effect(off). The ablations themselves are
-defined in sim/ablations.py, which also writes the table in docs/model.md.
+defined in sim/experiments/ablations.py, which also writes the table in docs/model.md.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 from conftest import lower_bound
-from sim.ablations import ABLATIONS, effects, metric, slump_decomposition, summaries_source
-from sim.long_run import settling
-from sim.runs import run_model
+from sim.experiments.ablations import ABLATIONS, effects, metric, slump_decomposition, summaries_source
+from sim.experiments.long_run import settling
+from sim.model.runs import run_model
 
 pytestmark = pytest.mark.slow  # about 7 minutes of ablation runs: CI's second pass (`-m slow`)
 
@@ -86,7 +86,7 @@ def test_offline_venues_gain_on_the_festival_day(offline_runs):
 
 @pytest.fixture(scope="module")
 def long_runs():
-    """Paired runs to Jan 31, read at Dec 31 and Jan 31 (sim.long_run)."""
+    """Paired runs to Jan 31, read at Dec 31 and Jan 31 (sim.experiments.long_run)."""
     return {fmt: [settling({"consumers.n": 10000, "festival.format": fmt}, seed, ("2026-12-31", "2027-01-31"))
                   for seed in range(8)] for fmt in ("single_day", "two_waves", "continuous")}
 

@@ -4,15 +4,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.agents.brands import Brand
-from sim.agents.consumers import Consumer, ConsumerPopulation
-from sim.agents.platform import Platform
-from sim.agents.venues import OnlineVenue, Venue
-from sim.catalog import OFFLINE_VENUES
-from sim.metrics import ARCHETYPES, RUN_METRICS, VENUE_TYPES
-from sim.model import Double11Model
-from sim.params import build_params
-from sim.runs import derive_seed, run_model
+from sim.model.agents.brands import Brand
+from sim.model.agents.consumers import Consumer, ConsumerPopulation
+from sim.model.agents.platform import Platform
+from sim.model.agents.venues import OnlineVenue, Venue
+from sim.model.catalog import OFFLINE_VENUES
+from sim.model.metrics import ARCHETYPES, RUN_METRICS, VENUE_TYPES
+from sim.model.double11 import Double11Model
+from sim.model.params import build_params
+from sim.model.runs import derive_seed, run_model
 
 SHORT = {"consumers.n": 3000, "season.start": "2026-10-28", "season.end": "2026-11-16", "season.warmup_days": 7}
 
@@ -65,7 +65,7 @@ def test_stock_money_and_queues_never_go_negative(stepped_model):
 
 
 def test_allocation_fills_whole_orders_while_stock_lasts():
-    from sim.fulfilment import allocate_stock
+    from sim.model.fulfilment import allocate_stock
     rng = np.random.default_rng(0)
     brand = rng.integers(0, 5, 2000)
     units = rng.integers(1, 4, 2000)
@@ -196,7 +196,7 @@ def test_brands_stock_for_the_festival_the_calendar_brings():
 
 
 def test_memoised_baseline_gives_the_same_numbers_as_a_fresh_one():
-    import sim.runs as runs
+    import sim.model.runs as runs
 
     params = {**SHORT, "festival.format": "two_waves"}
     runs._BASELINES.clear()
@@ -210,7 +210,7 @@ def test_memoised_baseline_gives_the_same_numbers_as_a_fresh_one():
 
 def test_festival_parameters_have_no_effect_without_a_festival():
     """The assumption that lets festival variants share one memoised baseline."""
-    from sim.runs import simulate
+    from sim.model.runs import simulate
 
     base = {**SHORT, "festival.format": "none"}
     varied = {**base, "festival.discount": 0.6, "festival.pull": 5, "festival.presale_reach": 0.9,

@@ -6,8 +6,8 @@ import multiprocessing
 import pytest
 from conftest import SHORT_SEASON, run_digest
 
-import sim.agents.consumer_kernels as kernels
-from sim.runs import run_model
+import sim.model.kernels.consumers as kernels
+from sim.model.runs import run_model
 
 
 def _run_digest(fmt: str) -> str:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from sim.params import ParameterError, Params, build_params, describe, known_keys
+from sim.model.params import ParameterError, Params, build_params, describe, known_keys
 
 
 def test_defaults_validate_and_every_parameter_is_described():

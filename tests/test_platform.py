@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 
-from sim.agents.platform import (
+from sim.model.agents.platform import (
     SMALL, gmv_rank_weights, normalise_within, quality_feedback_weights, reserve_for_small,
 )
-from sim.model import Double11Model
-from sim.params import build_params
+from sim.model.double11 import Double11Model
+from sim.model.params import build_params
 
 
 class Book:
@@ -92,7 +92,7 @@ def test_subsidy_applies_only_inside_windows():
 
 
 def ad_spend(policy: str, **overrides) -> list[dict[str, float]]:
-    from sim.runs import run_model
+    from sim.model.runs import run_model
 
     return [run_model({"consumers.n": 3000, "platform.policy": policy, **overrides}, seed=s, counterfactual=False).summary
             for s in range(2)]

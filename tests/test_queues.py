@@ -5,10 +5,10 @@ import pytest
 
 from collections import deque
 
-from sim.agents.venues import _drain
-from sim.fulfilment import Requests
-from sim.model import Double11Model
-from sim.params import build_params
+from sim.model.agents.venues import _drain
+from sim.model.fulfilment import Requests
+from sim.model.double11 import Double11Model
+from sim.model.params import build_params
 
 
 def online_venue(order_cap: float, logistics_cap: float):

@@ -11,11 +11,11 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from sim.report import rebuild_report, write_results
-from sim.report.findings import HEADLINE_COLUMNS, Headline
-from sim.report.labels import fmt_diff, fmt_p, fmt_value
-from sim.report.stats import comparison_table, mean_ci, paired
-from sim.scenarios import make_scenario, run_scenario
+from sim.app.report import rebuild_report, write_results
+from sim.app.report.findings import HEADLINE_COLUMNS, Headline
+from sim.app.report.labels import fmt_diff, fmt_p, fmt_value
+from sim.experiments.stats import comparison_table, mean_ci, paired
+from sim.experiments.scenarios import make_scenario, run_scenario
 
 
 def small_scenario(reps: int = 4, extra_arms: dict | None = None):
@@ -112,7 +112,7 @@ def check_headlines_match_comparison(folder) -> int:
     """Every headline row's numbers re-derived from comparison.csv; returns how many rows were checked."""
     md = (folder / "report.md").read_text()
     cmp = pd.read_csv(folder / "comparison.csv")
-    from sim.report.labels import METRICS
+    from sim.app.report.labels import METRICS
 
     by_label = {info.label: key for key, info in METRICS.items()}
     rows = headline_rows(md)
@@ -198,7 +198,7 @@ def test_tiny_run_with_no_venue_sales_writes_figures_without_warnings(fake_run_f
 
 
 def test_arm_styles_colour_per_format_marker_per_policy_and_other_factors_told_apart():
-    from sim.report.figures import arm_styles
+    from sim.app.report.figures import arm_styles
 
     meta = pd.DataFrame({"arm": ["a", "b", "c", "d", "n"],
                          "festival.format": ["single_day", "single_day", "two_waves", "single_day", "none"],
@@ -213,7 +213,7 @@ def test_arm_styles_colour_per_format_marker_per_policy_and_other_factors_told_a
 
 
 def test_the_report_says_when_incremental_gmv_rests_on_more_new_consumption_than_published():
-    from sim.report.render import _expansion_note
+    from sim.app.report.render import _expansion_note
     runs = pd.DataFrame({"arm": ["a", "a", "b", "b", "none", "none"],
                          "expansion_share": [0.9, 0.8, 0.3, 0.35, np.nan, np.nan]})
     (note,) = _expansion_note(runs)

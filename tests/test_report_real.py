@@ -14,14 +14,14 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from sim.cli import main
-from sim.goals import parse_goals
-from sim.metrics import RUN_METRICS
-from sim.report.explain import EXPLAIN, shares
-from sim.report.figures import pareto
-from sim.report.findings import HEADLINE_COLUMNS
-from sim.report.labels import HEADLINE, KINDS, METRICS, fmt_value, info
-from sim.report.venues import venue_changes
+from sim.app.cli import main
+from sim.experiments.goals import parse_goals
+from sim.model.metrics import RUN_METRICS
+from sim.app.report.explain import EXPLAIN, shares
+from sim.app.report.figures import pareto
+from sim.app.report.findings import HEADLINE_COLUMNS
+from sim.app.report.labels import HEADLINE, KINDS, METRICS, fmt_value, info
+from sim.app.report.venues import venue_changes
 
 SCENARIO = '''
 name = "tiny"

@@ -20,10 +20,10 @@ import pandas as pd
 import pytest
 
 from conftest import ROOT, TINY, fake_run
-from sim.cli import main
-from sim.params import Festival
-from sim.report.manifest import COMMON_KEYS
-from sim.sweeps import run_sweep
+from sim.app.cli import main
+from sim.model.params import Festival
+from sim.app.report.manifest import COMMON_KEYS
+from sim.app.sweeps import run_sweep
 
 # `none` reuses its arm's baseline run, so a replication costs two simulations, not three
 STUDY = ["formats", "--arms", "single_day,none", "--reps", "6", "--workers", "2", "--no-progress", *TINY]
@@ -172,10 +172,10 @@ def places(tmp_path):
     ("proc", "cannot write there"),
 ])
 def test_every_output_folder_is_checked_before_the_first_run(places, capsys, monkeypatch, command, place, needle):
-    import sim.execute
-    import sim.sweeps.runner
+    import sim.experiments.execute
+    import sim.app.sweeps.runner
 
-    for module in (sim.execute, sim.sweeps.runner):
+    for module in (sim.experiments.execute, sim.app.sweeps.runner):
         monkeypatch.setattr(module, "execute", lambda *a, **k: pytest.fail("a run started"))
     head = {"scenario": ["formats"], "once": ["once"], "sweep": ["sweep", places["sweep"]]}[command]
     _fails([*head, "--out", places[place]], capsys, needle)
@@ -246,9 +246,9 @@ def _sweep_spec(tmp_path: Path) -> Path:
 
 
 def test_sweep_ends_with_a_one_screen_summary(tmp_path, capsys, monkeypatch):
-    import sim.sweeps.cli
+    import sim.app.cli.sweep
 
-    monkeypatch.setattr(sim.sweeps.cli, "run_sweep", lambda *a, **k: run_sweep(_sweep_spec(tmp_path), workers=1,
+    monkeypatch.setattr(sim.app.cli.sweep, "run_sweep", lambda *a, **k: run_sweep(_sweep_spec(tmp_path), workers=1,
                         out_dir=tmp_path / "sw", progress=False, run_fn=fake_run))
     assert main(["sweep", "whatever.toml"]) == 0
     lines = capsys.readouterr().out.splitlines()
@@ -259,7 +259,7 @@ def test_sweep_ends_with_a_one_screen_summary(tmp_path, capsys, monkeypatch):
 
 
 def test_slurm_job_logs_go_under_the_output_folder(tmp_path, monkeypatch):
-    import sim.sweeps.runner
+    import sim.app.sweeps.runner
 
     seen = {}
 
@@ -267,7 +267,7 @@ def test_slurm_job_logs_go_under_the_output_folder(tmp_path, monkeypatch):
         seen.update(kwargs["cluster_options"])
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(sim.sweeps.runner, "execute", fake_execute)
+    monkeypatch.setattr(sim.app.sweeps.runner, "execute", fake_execute)
     with pytest.raises(KeyboardInterrupt):
         run_sweep(_sweep_spec(tmp_path), cluster="slurm", out_dir=tmp_path / "sw", progress=False)
     assert seen["log_directory"] == str((tmp_path / "sw" / "logs").absolute())
@@ -275,8 +275,8 @@ def test_slurm_job_logs_go_under_the_output_folder(tmp_path, monkeypatch):
 
 def test_every_command_writes_the_same_manifest_schema(tmp_path, result_folder_kinds=("once", "scenario", "sweep")):
     from conftest import run_cli
-    from sim.report import write_results
-    from sim.scenarios import load_scenario, run_scenario
+    from sim.app.report import write_results
+    from sim.experiments.scenarios import load_scenario, run_scenario
 
     once = run_cli("once", *TINY, "--out", str(tmp_path / "once"))
     assert once.returncode == 0, once.stderr
@@ -293,13 +293,13 @@ def test_every_command_writes_the_same_manifest_schema(tmp_path, result_folder_k
 
 def test_sweep_interrupt_names_the_exact_command_that_finishes_it(capsys, monkeypatch, tmp_path):
     """The old message said "the same command plus --resume", which is refused with --out."""
-    import sim.sweeps.cli
-    from sim.folders import Interrupted
+    import sim.app.cli.sweep
+    from sim.app.folders import Interrupted
 
     def interrupted(*args, **kwargs):
         raise Interrupted(tmp_path / "sw")
 
-    monkeypatch.setattr(sim.sweeps.cli, "run_sweep", interrupted)
+    monkeypatch.setattr(sim.app.cli.sweep, "run_sweep", interrupted)
     with pytest.raises(SystemExit) as exc:
         main(["sweep", "f.toml", "--out", str(tmp_path / "sw"), "--reps", "2"])
     err = capsys.readouterr().err.strip()
@@ -326,11 +326,11 @@ def test_output_piped_into_a_reader_that_stops_is_not_a_traceback():
 
 def test_a_file_it_may_not_write_is_one_line_naming_it(tmp_path, capsys, monkeypatch):
     """`run.py report DIR` on a folder whose report.md it may not overwrite ended in a PermissionError traceback."""
-    import sim.report
+    import sim.app.report
 
     def refused(folder):
         raise PermissionError(13, "Permission denied", str(folder / "report.md"))
-    monkeypatch.setattr(sim.report, "rebuild_report", refused)
+    monkeypatch.setattr(sim.app.report, "rebuild_report", refused)
     assert main(["report", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("run.py: error: ") and "report.md" in err and "\n" not in err

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from sim.runs import derive_seed
-from sim.scenarios import ScenarioError, list_scenarios, load_scenario, make_scenario, parse_scenario, resolve_path
+from sim.model.runs import derive_seed
+from sim.experiments.scenarios import ScenarioError, list_scenarios, load_scenario, make_scenario, parse_scenario, resolve_path
 
 
 def test_shipped_scenarios_load_and_validate():

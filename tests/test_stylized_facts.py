@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from conftest import format_windows, lower_bound
-from sim.params import build_params
-from sim.runs import run_model
+from sim.model.params import build_params
+from sim.model.runs import run_model
 
 N = 4000
 SEEDS = range(4)

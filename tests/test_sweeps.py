@@ -12,10 +12,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.metrics import RUN_METRICS
-from sim.runs import derive_seed
-from sim.sweeps import (Factor, SweepError, design_tasks, load_spec, make_design, rebuild_sweep, run_sweep,
-                        sample_design, sensitivity, sweep_main)
+from sim.model.metrics import RUN_METRICS
+from sim.model.runs import derive_seed
+from sim.app.cli.sweep import sweep_main
+from sim.app.sweeps import rebuild_sweep, run_sweep
+from sim.experiments.sweeps import Factor, SweepError, design_tasks, load_spec, make_design, sample_design, sensitivity
 
 SHIPPED = sorted((Path(__file__).resolve().parent.parent / "scenarios" / "sweeps").glob("*.toml"))
 TINY_BASE = {"consumers.n": 300, "brands.n": 12, "season.start": "2026-10-25", "season.end": "2026-11-15"}
@@ -341,7 +342,7 @@ def test_every_shipped_sweep_range_contains_the_calibrated_default():
     import tomllib
     from pathlib import Path
 
-    from sim.params import build_params
+    from sim.model.params import build_params
 
     defaults = build_params({}).flat()
     for path in sorted((Path(__file__).resolve().parents[1] / "scenarios" / "sweeps").glob("*.toml")):

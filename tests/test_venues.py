@@ -7,9 +7,9 @@ import copy
 
 import numpy as np
 
-from sim.metrics import Recorder, relative_metrics
-from sim.params import build_params
-from sim.runs import run_model, simulate
+from sim.model.metrics import Recorder, relative_metrics
+from sim.model.params import build_params
+from sim.model.runs import run_model, simulate
 
 SHORT = {"consumers.n": 3000, "season.start": "2026-10-25", "season.end": "2026-11-14"}
 
