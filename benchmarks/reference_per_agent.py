@@ -3,7 +3,7 @@
 One ``Consumer(mesa.Agent)`` per simulated consumer, each with its own ``step``, driven by
 ``model.agents.shuffle_do("step")`` once per simulated hour. Each step is the rule that
 ``sim.model.agents.consumers.ConsumerPopulation`` applies with the compiled kernels of
-``sim.model.kernels.consumers`` (``activate_hour``, ``shop_hour``):
+``sim.model.kernels`` (``activate_hour``, ``shop_hour``):
 
 1. activity draw with the same rate formula as ``activate_hour``
    (rate = (pref x online_rate + (1 - pref) x offline_rate) x (activity_floor + satisfaction),
@@ -57,7 +57,7 @@ from typing import Any
 import mesa
 import numpy as np
 
-from sim.model.kernels import consumers as consumer_kernels
+from sim.model.kernels import shop as consumer_kernels
 from sim.model.agents.consumers import Offer
 from sim.model.double11 import Double11Model
 from sim.model.params import Params, build_params

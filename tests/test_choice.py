@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from numba import njit
 
-from sim.model.kernels.consumers import logit_pick, poisson_inverse
+from sim.model.kernels.choice import logit_pick
+from sim.model.kernels.purchase import poisson_inverse
 
 
 @njit

@@ -6,7 +6,7 @@ import multiprocessing
 import pytest
 from conftest import SHORT_SEASON, run_digest
 
-import sim.model.kernels.consumers as kernels
+from sim.model.kernels import shop, threads
 from sim.model.runs import run_model
 
 
@@ -16,16 +16,16 @@ def _run_digest(fmt: str) -> str:
 
 @pytest.mark.parametrize("fmt", ["single_day", "two_waves"])
 def test_parallel_kernels_are_bit_identical_to_serial(monkeypatch, fmt):
-    monkeypatch.setattr(kernels, "kernel_threads", lambda: 1)  # every kernel serial
+    monkeypatch.setattr(threads, "kernel_threads", lambda: 1)  # every kernel serial
     serial = _run_digest(fmt)
     # every hour (empty ones too) on the parallel compilation, even on one core (then with one thread)
-    monkeypatch.setattr(kernels, "PARALLEL_MIN_SESSIONS", 0)
-    monkeypatch.setattr(kernels, "kernel_threads", lambda: 2)
+    monkeypatch.setattr(shop, "PARALLEL_MIN_SESSIONS", 0)
+    monkeypatch.setattr(threads, "kernel_threads", lambda: 2)
     assert _run_digest(fmt) == serial
 
 
 def _threads_in_child(queue) -> None:
-    queue.put(kernels.kernel_threads())
+    queue.put(threads.kernel_threads())
 
 
 def test_worker_processes_run_the_kernels_serially():
@@ -39,11 +39,11 @@ def test_worker_processes_run_the_kernels_serially():
 
 def test_kernels_run_serially_while_other_processes_keep_the_cores_busy(monkeypatch):
     clock = {"wall": 100.0, "system": 0.0, "own": 0.0}
-    monkeypatch.setattr(kernels.time, "monotonic", lambda: clock["wall"])
-    monkeypatch.setattr(kernels.time, "process_time", lambda: clock["own"])
-    monkeypatch.setattr(kernels._OtherLoad, "_system_busy_s", staticmethod(lambda: clock["system"]))
-    monkeypatch.setattr(kernels.os, "cpu_count", lambda: 2)
-    load = kernels._OtherLoad()
+    monkeypatch.setattr(threads.time, "monotonic", lambda: clock["wall"])
+    monkeypatch.setattr(threads.time, "process_time", lambda: clock["own"])
+    monkeypatch.setattr(threads._OtherLoad, "_system_busy_s", staticmethod(lambda: clock["system"]))
+    monkeypatch.setattr(threads.os, "cpu_count", lambda: 2)
+    load = threads._OtherLoad()
     assert load.busy(2)  # not measured yet
 
     def second(own: float, others: float) -> bool:
@@ -63,6 +63,6 @@ def test_the_load_is_measured_from_the_first_hour_so_the_first_large_hour_can_us
     """The guard answers "busy" until it has measured once; a run's small hours must take those
     measurements, or a run whose first large hour is its festival starts it on one thread."""
     asked = []
-    monkeypatch.setattr(kernels, "kernel_threads", lambda: asked.append(1) or 1)
+    monkeypatch.setattr(threads, "kernel_threads", lambda: asked.append(1) or 1)
     run_model(SHORT_SEASON, seed=4, counterfactual=False)
     assert len(asked) >= 24 * 7  # every hour asked, though none reaches PARALLEL_MIN_SESSIONS at 3,000 consumers

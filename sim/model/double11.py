@@ -15,7 +15,7 @@ import mesa
 import numpy as np
 
 from sim.model.agents.brands import Brand, create_brands
-from sim.model.kernels.consumers import OfferTables
+from sim.model.kernels.records import OfferTables
 from sim.model.agents.consumers import HOURS_PER_WEEK, ConsumerPopulation, Offer
 from sim.model.agents.platform import Platform
 from sim.model.agents.rival import RivalPlatform
@@ -278,8 +278,7 @@ class Double11Model(mesa.Model):
             for brand in self.brands:
                 brand.step()
             self._offline_tables()
-            if self.params.mechanisms.reference_prices:
-                self.consumers.forget_deals()
+            self.consumers.forget_deals()
         t2 = clock()
         offer = self.offer()
         idx, online = self.consumers.activate(offer)

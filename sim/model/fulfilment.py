@@ -180,10 +180,9 @@ class Fulfilment:
         """Money of filled orders (sign +1) or of their refunds (-1): the brand receives the price
         plus the platform's subsidy less commission on online orders. Returns each order's value."""
         model, book = self.model, self.model.brand_book
-        value, subsidy_paid, commission = kernels.pay(
-            f.brand, f.units, f.price, f.online, f.subsidy, book.list_price, model.params.platform.commission, sign,
-            book.revenue,
-        )
+        payments = kernels.Payments(f.brand, f.units, f.price, f.online, f.subsidy)
+        value, subsidy_paid, commission = kernels.pay(payments, book.list_price, model.params.platform.commission, sign,
+                                                      book.revenue)
         self._platform_accounts(sign, subsidy_paid, commission)
         return value
 

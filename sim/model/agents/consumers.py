@@ -6,7 +6,7 @@ consumer's data sit together); a Python object per consumer would cost a call pe
 ``benchmarks/reference_per_agent.py``). Each hour only the consumers drawn as active are
 touched: need and savings grow lazily between a consumer's sessions, so idle consumers
 cost nothing. The per-consumer loops of an hour (activity, choice) are compiled kernels
-in ``consumer_kernels.py``, fed with uniforms drawn here. ``population.consumer(i)``
+in ``sim/model/kernels/``, fed with uniforms drawn here. ``population.consumer(i)``
 returns one consumer's state for inspection.
 """
 
@@ -22,10 +22,14 @@ from sim.model.catalog import CATEGORIES, EVERYDAY_DISCOUNT, TIERS, category_arr
 from sim.model.params import Params
 from sim.model.steady_state import draw_need, draw_wallet_share
 from sim.model.agents.consumer_records import RECORD, interleave
-from sim.model.kernels.consumers import (
-    N_FIXED_UNIFORMS, ChoiceSettings, HourConditions, OfferTables, ShopperColumns, activate_hour, commit_orders, experience_update,
-    fade_references, shop_hour,
+from sim.model.kernels.activity import activate_hour
+from sim.model.kernels.experience import commit_orders, experience_update
+from sim.model.kernels.records import (
+    ActivityColumns, ActivityRates, ChoiceSettings, ExperienceColumns, ExperienceRules, HourConditions, OfferTables,
+    ShopperColumns,
 )
+from sim.model.kernels.reference import fade_references
+from sim.model.kernels.shop import N_FIXED_UNIFORMS, shop_hour
 
 if TYPE_CHECKING:
     from sim.model.double11 import Double11Model
@@ -144,9 +148,10 @@ class ConsumerPopulation(mesa.Agent):
             need_weight=np.float32(cp.need_weight), need_cap=np.float32(cp.need_cap),
             anticipation_need=np.float32(cp.anticipation_need), reference_smoothing=np.float32(cp.reference_smoothing),
             reference_recovery=np.float32(cp.reference_recovery),
-            stockpile_rate=float(cp.stockpile_rate if params.mechanisms.stockpiling else 0.0),
+            stockpile_rate=float(cp.stockpile_rate),
             stockpile_min_discount=np.float32(cp.stockpile_min_discount), max_units=int(cp.max_units),
-            expansion=np.float32(cp.expansion), expansion_cap=np.float32(cp.expansion_cap), stockpiling=bool(params.mechanisms.stockpiling),
+            expansion=np.float32(cp.expansion), expansion_cap=np.float32(cp.expansion_cap),
+            stockpiling=bool(params.mechanisms.stockpiling),
             reference_prices=bool(params.mechanisms.reference_prices),
         )
 
@@ -229,15 +234,19 @@ class ConsumerPopulation(mesa.Agent):
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=bool)
         candidates = bernoulli_indices(self.draws, self.n, min(lam_max, 1.0))
         uniforms = self.draws.random((candidates.size, 2))  # thinning, online or offline
-        return activate_hour(candidates, uniforms, f32(lam_on), f32(lam_off), float(lam_max), f32(offer.urgency_activity),
-                             f32(cp.activity_floor), self.online_preference, self.satisfaction, self.churned_until, self.aware,
-                             self.wallet, self.weekly_budget, self.last_hour, int(self.model.hour),
-                             f32(cp.savings_cap_weeks), f32(HOURS_PER_WEEK))
+        rates = ActivityRates(online=f32(lam_on), offline=f32(lam_off), highest=float(lam_max),
+                              urgency_activity=f32(offer.urgency_activity), activity_floor=f32(cp.activity_floor),
+                              hour=int(self.model.hour), savings_cap_weeks=f32(cp.savings_cap_weeks),
+                              hours_per_week=f32(HOURS_PER_WEEK))
+        columns = ActivityColumns(*(getattr(self, name) for name in ActivityColumns._fields))
+        return activate_hour(candidates, uniforms, rates, columns)
 
     def forget_deals(self) -> None:
         """Once a day, remembered discounts fade towards the everyday one (half-life
         ``reference_memory_weeks``): a festival's deep references wear off with time, also in
         categories a consumer does not shop for months (durables)."""
+        if not self.settings.reference_prices:
+            return
         keep = np.float32(0.5 ** (1.0 / (7.0 * self.params.reference_memory_weeks)))
         fade_references(self.ref_discount, keep, np.float32(EVERYDAY_DISCOUNT))
 
@@ -250,7 +259,7 @@ class ConsumerPopulation(mesa.Agent):
         """Sessions of the active consumers: category, venue, consideration set, logit choice.
 
         The uniforms are drawn here from the population's stream, one block per hour in a
-        fixed layout; the per-session loop is the compiled ``consumer_kernels.shop_hour``.
+        fixed layout; the per-session loop is the compiled ``kernels.shop.shop_hour``.
         """
         uniforms = self.draws.random((idx.size, N_FIXED_UNIFORMS + self.params.consideration_size))
         return Sessions(*shop_hour(idx, online, offer.tables, self.shoppers(), self.settings,
@@ -282,11 +291,11 @@ class ConsumerPopulation(mesa.Agent):
         """
         cp = self.params
         sat = self.satisfaction
-        churn = experience_update(
-            sat, self.loyal, self.churned_until, idx, category, brand, outcome, self.draws.random(idx.size),
-            cp.satisfaction_speed, cp.loyalty_outcome, cp.disloyalty_outcome, np.float32(cp.churn_threshold),
-            cp.churn_probability, self.model.hour,
-        )
+        rules = ExperienceRules(speed=cp.satisfaction_speed, loyalty_outcome=cp.loyalty_outcome,
+                                disloyalty_outcome=cp.disloyalty_outcome, churn_threshold=np.float32(cp.churn_threshold),
+                                churn_probability=cp.churn_probability, hour=self.model.hour)
+        columns = ExperienceColumns(sat, self.loyal, self.churned_until)
+        churn = experience_update(columns, idx, category, brand, outcome, self.draws.random(idx.size), rules)
         if churn.size:
             churn = np.unique(churn)
             self.churn_events += churn.size

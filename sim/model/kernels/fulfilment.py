@@ -20,7 +20,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from sim.model.kernels.consumers import commit_orders
+from sim.model.kernels.experience import commit_orders
 
 
 class DeliveryTerms(NamedTuple):
@@ -92,12 +92,23 @@ def allocate(order, brand, units, inventory):
     return filled, n_filled
 
 
+class Payments(NamedTuple):
+    """Orders as money: what ``pay`` reads of them."""
+
+    brand: np.ndarray
+    units: np.ndarray
+    price: np.ndarray       # unit price paid
+    online: np.ndarray      # bool: commission is due
+    subsidy: np.ndarray     # platform-funded discount share of list price
+
+
 @njit(cache=True)
-def pay(brand, units, price, online, subsidy, list_price, commission_rate, sign, revenue_column):
+def pay(payments, list_price, commission_rate, sign, revenue_column):
     """Money of orders (sign +1) or of their refunds (-1): the brand's revenue column receives
     the price plus the platform's subsidy less commission on online orders.
 
     Returns each order's value, the subsidies and the commissions (the caller sums these)."""
+    brand, units, price, online, subsidy = payments
     n = brand.size
     value = np.empty(n)
     subsidy_paid = np.empty(n)
@@ -152,8 +163,8 @@ def deliver(orders, returns_u, noise, terms, brands, return_base, need_base, wal
         r = np.flatnonzero(returned)
         brand = orders.brand[r]
         units = orders.units[r]
-        value, subsidy_paid, commission = pay(brand, units, orders.price[r], orders.online[r], orders.subsidy[r],
-                                              brands.list_price, terms.commission, -1, brands.revenue)
+        refunds = Payments(brand, units, orders.price[r], orders.online[r], orders.subsidy[r])
+        value, subsidy_paid, commission = pay(refunds, brands.list_price, terms.commission, -1, brands.revenue)
         back = np.zeros(n_brands)
         for k in range(r.size):
             back[brand[k]] += np.float64(units[k])
