@@ -35,7 +35,7 @@ One ``Consumer(mesa.Agent)`` per simulated consumer, each with its own ``step``,
 
 The workload is the real model's: ``compare`` builds a real ``Double11Model``, runs it up
 to the first benchmark hour, then asks it for each hour's ``Offer`` (prices, exposure and
-shelf tables, session rates) with ``model.offer()``. Both sides then decide the same
+shelf tables, session rates) with ``model.market.offer()``. Both sides then decide the same
 hours from the same starting state. Fulfilment (stock allocation, queues, returns,
 satisfaction) is skipped on both sides: purchases are committed directly. Only the
 consumer phases (activity + choice + commitments) are timed.
@@ -382,7 +382,7 @@ def _offers(model: Double11Model, hours: range) -> list[Offer]:
         model.platform.step()
         for venue in model.venues:
             venue.step()
-        offer = model.offer()
+        offer = model.market.offer()
         # The model reuses some table buffers from hour to hour: keep private copies, in the
         # same memory layout (the kernel is compiled per layout: a C-ordered copy of a
         # strided table would load a second compiled version inside the timed hours).

@@ -138,6 +138,10 @@ class Calendar:
         e = self.festival_period[1]
         return e, min(self.n_hours, e + COMPARISON_DAYS * 24)
 
+    def is_festival_day(self, day: int) -> bool:
+        """Whether a window is open at some hour of ``day`` (days counted from the calendar's first)."""
+        return any(w.start < (day + 1) * 24 and w.end > day * 24 for w in self.windows)
+
     def presale_discount(self, hour: int, default: float) -> float:
         """The discount pre-sale offers promise this hour: that of the window taking deposits (else ``default``)."""
         k = self.deposit_for[hour]

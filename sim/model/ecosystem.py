@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.model.agents.brands import Brand
 from sim.model.catalog import ARCHETYPE_NAMES, ARCHETYPES, CATEGORIES, category_array
 
 if TYPE_CHECKING:
@@ -75,18 +76,17 @@ class Ecosystem:
         due = np.flatnonzero((book.launch_hour >= 0) & (book.launch_hour <= hour) & ~book.active & ~self.exited)
         for row in due:
             book.active[row] = True
-            self.model.brands.append(self.model.brand_agent(row))
-        self.model.refresh_brand_tables()
+            self.model.brands.append(Brand(self.model, row, book))
+        self._refresh_market()
         pending = np.concatenate([book.launch_hour[(book.launch_hour > hour) & ~book.active & ~self.exited],
                                   self.launch_end[self.launch_end > hour]])
         self.next_event = float(pending.min()) if pending.size else np.inf
 
-    def shelf(self) -> np.ndarray:
-        """Extra offline shelves (venues, brands): integrated venues stock products in their launch weeks."""
-        m, book = self.model, self.model.brand_book
-        launching = book.active & (self.launch_end > m.hour)
-        sells = m._venue_pull[:, book.category] > 0
-        return (m._venue_integration > 0)[:, None] & sells & launching[None, :]
+    def _refresh_market(self) -> None:
+        """The market's shelves and category tables after brands entered, left or launched:
+        products in their launch weeks also get a shelf in integrated venues."""
+        book = self.model.brand_book
+        self.model.market.refresh_brand_tables(book.active & (self.launch_end > self.model.hour), ~self.exited)
 
     # --- at a season's end -----------------------------------------------------------------
     def close_season(self) -> np.ndarray:
@@ -166,7 +166,7 @@ class Ecosystem:
         self.last_revenue = revenue
         if mech.innovation and self.centres.size:
             self._launch_products()
-        m.refresh_brand_tables()
+        self._refresh_market()
 
     def rule_cost(self) -> float:
         """One model brand's merchant rule cost for a season (model units): that of the real brands it
@@ -223,7 +223,7 @@ class Ecosystem:
             book.owner[book.owner == target] = group  # the brand and any products it had
             book.capacity[target] *= bp.acquisition_capacity
             book.offline_presence[target] = max(book.offline_presence[target], book.offline_presence[group])
-            m.widen_shelves(target, group)
+            m.market.widen_shelves(target, group)
             independent[target] = False
             self.changes["acquisitions"] += 1
             self.totals["acquisitions"] += 1
@@ -301,9 +301,9 @@ class Ecosystem:
         book.active[row] = True
         if product:
             book.owner[row] = template
-        m.add_brand_row(row, rng)
+        m.market.add_brand(row, rng)
         if not product:
-            m.brands.append(m.brand_agent(row))
+            m.brands.append(Brand(m, row, book))
         return row
 
 

@@ -118,11 +118,11 @@ class Brand(mesa.Agent):
         """End-of-day review: learn demand, restock, set discount, ads and service, update rating."""
         model = self.model
         day = model.day
-        in_festival_yesterday = model.was_festival_day(day - 1)
+        in_festival_yesterday = model.calendar.is_festival_day(day - 1)
         self._learn_demand(in_festival_yesterday)
         self._receive(day)
         horizon = self.lead_time + model.params.brands.safety_days  # days of stock a brand aims to hold
-        uplift = model.festival_uplift(day, horizon)
+        uplift = self._festival_uplift(day, horizon)
         self._restock(day, horizon, uplift)
         self._set_discount(in_festival_yesterday, horizon, uplift)
         self._update_rating()
@@ -135,6 +135,18 @@ class Brand(mesa.Agent):
         memory = model.params.brands.gmv_memory
         self.recent_gmv = (1 - memory) * self.recent_gmv + memory * self.gmv_today
         self.sold_today = self.demand_today = self.gmv_today = self.returns_today = self.delivered_today = 0.0
+
+    def _festival_uplift(self, day: int, horizon_days: float) -> float:
+        """Demand multiplier a brand plans for over the next ``horizon_days``.
+
+        Brands know from past festivals what one brings: the calendar's extra sessions in these
+        days (pull, attention, the opening rush), in ordinary days, times ``festival_stock_cover``.
+        Planning from the calendar keeps stock in step with the festival's size: a fixed number of
+        days ran out on a bigger Nov 11 (18% of its purchase attempts at the calibrated pull) and
+        overstocked long windows.
+        """
+        extra = self.model.calendar.extra_demand_days(day * 24, int((day + horizon_days) * 24))
+        return 1.0 + self.model.params.brands.festival_stock_cover * extra / horizon_days
 
     def _learn_demand(self, festival_day: bool) -> None:
         # Learn from demand, not sales: a brand that ran out still saw the buyers it missed.

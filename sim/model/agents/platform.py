@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim.model.catalog import ARCHETYPE_NAMES
+from sim.model.catalog import ARCHETYPE_NAMES, CATEGORIES
 
 if TYPE_CHECKING:
     from sim.model.double11 import Double11Model
@@ -134,6 +134,6 @@ class Platform(mesa.Agent):
         # two hours of a day (and hourly while launch slots, which end on any hour, are open).
         if model.hour_of_day <= 1 or model.ecosystem.launching() is not None:
             book = model.brand_book
-            self.exposure = normalise_within(self.allocation_weights(), book.category, model.n_categories)
+            self.exposure = normalise_within(self.allocation_weights(), book.category, len(CATEGORIES))
         in_window = self.model.calendar.window[self.model.hour] >= 0
         self.subsidy_rate = self.settings.subsidy_rate if ("subsidy" in self.policies and in_window) else 0.0

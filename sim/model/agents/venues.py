@@ -27,7 +27,7 @@ class Venue(mesa.Agent):
         self.kind = spec.name
         self.spec = spec
         self.tier = tier
-        self.capacity = np.inf            # simulated visits per hour, once sized (Double11Model._size_venues)
+        self.capacity = np.inf            # simulated visits per hour, once sized (Market.size_venues)
         self.integration = integration    # 0-1: online coupons honoured offline
         self.is_open = False
         self.visits = 0.0         # simulated visits since the season started
@@ -45,7 +45,7 @@ class Venue(mesa.Agent):
         start, end = self.spec.opening
         open_now = start <= model.hour_of_day < end
         if self.spec.festival_only:
-            open_now = open_now and model.near_festival()
+            open_now = open_now and model.market.popups_open()
         self.is_open = open_now
 
 
