@@ -13,9 +13,9 @@ from typing import Any, Sequence
 import pandas as pd
 
 from sim.model.metrics import RELATIVE_METRICS
-from sim.model.params import Mechanisms
+from sim.model.mechanisms import MECHANISMS as REGISTRY
 
-MECHANISMS: tuple[str, ...] = tuple(Mechanisms.model_fields)
+MECHANISMS: tuple[str, ...] = tuple(m.switch for m in REGISTRY)
 ALL_ON = "all_on"  # the `mechanism` value of the rows with every mechanism on
 
 

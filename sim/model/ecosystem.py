@@ -157,11 +157,12 @@ class Ecosystem:
                 spent = brand.invest_in_quality(net[brand.idx], revenue[brand.idx])
                 net[brand.idx] -= spent
                 self.changes["invested"] += spent
-        if mech.entry_exit:
+        turnover = mech.entry_exit
+        if turnover:
             self._exits(net)
         if mech.acquisitions and self.last_revenue is not None:
             self._acquisitions(revenue)
-        if mech.entry_exit:
+        if turnover:
             self._entries(profit)
         self.last_revenue = revenue
         if mech.innovation and self.centres.size:

@@ -6,6 +6,7 @@ import argparse
 from typing import Any, Sequence
 
 from sim.app.cli.args import Parser
+from sim.app.docs import mechanisms_text
 from sim.experiments.scenarios import list_scenarios
 from sim.model.params import describe
 
@@ -15,7 +16,8 @@ def list_parser() -> argparse.ArgumentParser:
 
 
 def params_parser() -> argparse.ArgumentParser:
-    return Parser(prog="run.py params", description="List every parameter: dotted key, default, unit, description.")
+    return Parser(prog="run.py params", description="List every parameter (dotted key, default, unit, "
+                  "description), then every mechanism (its switch, parameters and code).")
 
 
 def cmd_list(argv: Sequence[str]) -> int:
@@ -35,6 +37,7 @@ def cmd_params(argv: Sequence[str]) -> int:
     uw = max(len(r["unit"]) for r in rows)
     for r in rows:
         print(f"{r['key'].ljust(kw)}  {_show(r['default']).rjust(dw)}  {r['unit'].ljust(uw)}  {r['description']}")
+    print(mechanisms_text())
     return 0
 
 

@@ -12,6 +12,7 @@ from typing import Any, Sequence
 from sim.app.cli.args import Parser, UsageError, common_options, default_out, parse_set, positive_int, preset
 from sim.app.folders import FolderError, Interrupted, check_out_dir, original_command, read_manifest, saved_resume_command
 from sim.experiments.scenarios import DEFAULT_SCENARIO, load_scenario
+from sim.model.mechanisms import MECHANISMS as REGISTRY
 
 
 def scenario_parser() -> argparse.ArgumentParser:
@@ -31,7 +32,9 @@ def scenario_parser() -> argparse.ArgumentParser:
     p.add_argument("--explain", nargs="?", const="all", metavar="MECHANISMS",
                    help="also rerun the recommended and reference arms with one mechanism off at a time and report "
                    "the share of their difference each mechanism accounts for (2 extra runs per mechanism and "
-                   "replication; all 7 mechanisms, or a comma-separated subset)")
+                   f"replication; all {len(REGISTRY)} mechanisms ({', '.join(m.switch for m in REGISTRY)}; those "
+                   "marked in docs/mechanisms.md as acting between seasons matter only in multi-year runs), or a "
+                   "comma-separated subset)")
     p.add_argument("--posterior", type=Path, metavar="DIR", help="calibration folder: replication r of every arm "
                    "draws posterior vector r (paired across arms), so intervals include parameter uncertainty")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
