@@ -43,6 +43,7 @@ class Double11Model(mesa.Model):
         self.weight = params.weight
         self.hour = 0
         self.timings: dict[str, float] = defaultdict(float)
+        self.clock = PhaseClock(self.timings)
 
         self.brand_book, self.brands = create_brands(self, params, init_market, params.consumers.n)
         cat_brands = brands_by_category(self.brand_book.category, len(CATEGORIES))
@@ -70,39 +71,38 @@ class Double11Model(mesa.Model):
         return self.hour % 24
 
     def step(self) -> None:
+        """One hour: the market opens, brands review the day that ended, consumers shop, orders are filled."""
         self.market.size_venues_when_due()
         if self.hour == self.calendar.season_start:
             self._start_season()
-        clock = time.perf_counter
-        t0 = clock()
-        self.platform.step()
-        for venue in self.venues:
-            venue.step()
-        t1 = clock()
-        # Midnight review of the day that ended (at a later season's hour 0: the last season's last day).
-        if self.hour_of_day == 0 and (self.hour > 0 or self.ecosystem.year > 1):
-            self.ecosystem.daily()
-            for brand in self.brands:
-                brand.step()
-            self.market.refresh_shelves()
-            self.consumers.forget_deals()
-        t2 = clock()
-        offer = self.market.offer()
-        idx, online = self.consumers.activate(offer)
-        t3 = clock()
-        sessions = self.consumers.shop(idx, online, offer)
-        self.rival.step(sessions)
-        self.market.record_visits(sessions)
-        t4 = clock()
-        self.fulfilment.settle(sessions)
-        self.online.step()
-        t5 = clock()
-        self.recorder.record(sessions)
-        t6 = clock()
-        for phase, dt in zip(("platform", "brands", "activity", "choice", "fulfilment", "recording"),
-                             (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5)):
-            self.timings[phase] += dt
+        with self.clock("platform"):
+            self.platform.step()
+            for venue in self.venues:
+                venue.step()
+        with self.clock("brands"):
+            if self.hour_of_day == 0 and (self.hour > 0 or self.ecosystem.year > 1):
+                self._review_day()
+        with self.clock("activity"):
+            offer = self.market.offer()
+            idx, online = self.consumers.activate(offer)
+        with self.clock("choice"):
+            sessions = self.consumers.shop(idx, online, offer)
+            self.rival.step(sessions)
+            self.market.record_visits(sessions)
+        with self.clock("fulfilment"):
+            self.fulfilment.settle(sessions)
+            self.online.step()
+        with self.clock("recording"):
+            self.recorder.record(sessions)
         self.hour += 1
+
+    def _review_day(self) -> None:
+        """Midnight review of the day that ended (at a later season's hour 0: the last season's last day)."""
+        self.ecosystem.daily()
+        for brand in self.brands:
+            brand.step()
+        self.market.refresh_shelves()
+        self.consumers.forget_deals()
 
     def _start_season(self) -> None:
         """Warm-up over: money, costs and churn are counted from here."""
@@ -150,3 +150,22 @@ class Double11Model(mesa.Model):
             brand.pipeline = {day - shift // 24: units for day, units in brand.pipeline.items()}
         self.online.new_season(shift)
         self.recorder = Recorder(self)
+
+
+class PhaseClock:
+    """``with clock(phase):`` adds the block's wall time to ``timings[phase]`` (the benchmarks' phases)."""
+
+    def __init__(self, timings: dict[str, float]):
+        self.timings = timings
+        self.phase = ""
+        self.start = 0.0
+
+    def __call__(self, phase: str) -> "PhaseClock":
+        self.phase = phase
+        return self
+
+    def __enter__(self) -> None:
+        self.start = time.perf_counter()
+
+    def __exit__(self, *exc: object) -> None:
+        self.timings[self.phase] += time.perf_counter() - self.start
