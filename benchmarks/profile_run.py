@@ -26,11 +26,12 @@ def hot_functions():
     import sim.model.agents.consumers as consumers
     import sim.model.fulfilment as fulfilment
     import sim.model.double11 as model
+    import sim.model.market as market
 
     pop = consumers.ConsumerPopulation
-    funcs = [model.Double11Model.step, model.Double11Model.offer, fulfilment.Fulfilment.settle,
+    funcs = [model.Double11Model.step, market.Market.offer, fulfilment.Fulfilment.settle,
              fulfilment.Fulfilment._account, fulfilment.allocate_stock]
-    # The compiled kernels (consumer_kernels) are timed as single lines of activate and shop.
+    # The compiled kernels (sim/model/kernels) are timed as single lines of activate and shop.
     funcs += [pop.activate, pop.shop, pop.commit, pop.experience, consumers.bernoulli_indices]
     return funcs
 

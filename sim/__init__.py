@@ -1,5 +1,10 @@
 """Agent-based simulation of the retail ecosystem around the Double 11 shopping festival.
 
+Three layers, each importing only the ones before it (tests/test_layers.py):
+``sim.model`` (parameters, calendar, the Mesa model, agents, market, kernels, metrics),
+``sim.experiments`` (runs, scenarios, execution, sweeps, calibration) and ``sim.app`` (the
+command line, output folders, report, dashboard).
+
 The public API, for scripts and notebooks::
 
     import sim
