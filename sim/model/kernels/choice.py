@@ -46,7 +46,7 @@ def reference_gain(discount, ref, settings):
 
 
 @njit(cache=True, inline="always")
-def utilities(utility, options, valid, brands, group, ref, loyal_brand, taste, settings):
+def utilities(utility, options, valid, offer, group, ref, loyal_brand, taste, settings):
     """Each option's utility (-inf if not valid): quality, service and rating, price, the discount
     against the remembered one (a brand's reference price is its regular price less that
     discount), loyalty, deal appeal, expected delivery delay."""
@@ -55,14 +55,14 @@ def utilities(utility, options, valid, brands, group, ref, loyal_brand, taste, s
             utility[j] = -np.inf
             continue
         b = options[j]
-        v = brands.quality[b] * taste.quality
-        v += brands.appeal[b]
-        v -= brands.log_price_index[group, b] * taste.price
+        v = offer.quality[b] * taste.quality
+        v += offer.appeal[b]
+        v -= offer.log_price_index[group, b] * taste.price
         if settings.reference_prices:
-            v += reference_gain(brands.discount[group, b], ref, settings)
+            v += reference_gain(offer.discount[group, b], ref, settings)
         if b == loyal_brand:
             v += settings.loyalty_bonus
-        v += brands.discount[group, b] * taste.deal_appeal
+        v += offer.discount[group, b] * taste.deal_appeal
         v -= taste.delay_cost
         utility[j] = v
 

@@ -88,15 +88,6 @@ class HourConditions(NamedTuple):
     boost_offline: float         # offline session rate relative to an ordinary hour's
 
 
-class BrandTables(NamedTuple):
-    """What the utility reads of the offer."""
-
-    quality: np.ndarray
-    appeal: np.ndarray
-    log_price_index: np.ndarray
-    discount: np.ndarray
-
-
 class Taste(NamedTuple):
     """One shopper's sensitivities, as the utility reads them (float32)."""
 

@@ -27,7 +27,7 @@ from numba import njit, prange
 from sim.model.kernels.choice import consideration_set, logit_pick, surplus, utilities
 from sim.model.kernels.outside import outside_option
 from sim.model.kernels.purchase import need_relief, ordinary_share, pickup_venue, purchase_units
-from sim.model.kernels.records import BrandTables, Taste, gather
+from sim.model.kernels.records import Taste, gather
 from sim.model.kernels.reference import seen_discount, updated_reference
 from sim.model.kernels import threads
 from sim.model.kernels.session import admit, offline_venue, pick_category, takes_presale
@@ -45,28 +45,8 @@ def _shop_hour(idx, online, offer, shoppers, settings, now, uniforms):
     k = idx.shape[0]
     s = uniforms.shape[1] - N_FIXED_UNIFORMS
     f32 = np.float32
-    # The active consumers' columns, gathered first, one column per loop: independent reads overlap
-    # the cache misses, which dominate when the population is much larger than the caches.
-    growth = np.empty(shoppers.need_rate.shape[0], dtype=np.float32)  # a loop: no parallel=... warning
-    for c in range(growth.shape[0]):
-        growth[c] = shoppers.need_rate[c] * f32(now.hour)
-    need = np.empty((k, growth.shape[0]), dtype=np.float32)
-    for i in prange(k):
-        for c in range(growth.shape[0]):
-            need[i, c] = shoppers.need_base[idx[i], c] + growth[c]
-    tier, wallets, aware = gather(shoppers.tier, idx), gather(shoppers.wallet, idx), gather(shoppers.aware, idx)
-    quality_sensitivity, price_sensitivity = gather(shoppers.quality_sensitivity, idx), gather(shoppers.price_sensitivity, idx)
-    deal_proneness = gather(shoppers.deal_proneness, idx)
-    category, venue = np.full(k, -1, dtype=np.int64), np.zeros(k, dtype=np.int64)  # category -1: no need, no session
-    for i in prange(k):
-        category[i] = pick_category(need, i, uniforms[i, 0])
-        if not online[i] and category[i] >= 0:
-            venue[i] = offline_venue(offer.venue_cum, tier[i], category[i], uniforms[i, 1])
-    loyal, reference = np.empty(k, dtype=np.int64), np.empty(k, dtype=np.float32)
-    for i in prange(k):
-        loyal[i] = shoppers.loyal[idx[i], max(category[i], 0)]
-    for i in prange(k):
-        reference[i] = shoppers.ref_discount[idx[i], max(category[i], 0)]
+    (need, tier, wallets, aware, quality_sensitivity, price_sensitivity, deal_proneness, category, venue, loyal,
+     reference) = _shoppers_of_the_hour(idx, online, offer, shoppers, now, uniforms)
 
     # A slot per active consumer for each field of an outcome (here: arrays out of a tuple lose parallel writes, #7135)
     venue_out, presale_out, brand_out = np.zeros(k, np.int64), np.zeros(k, np.bool_), np.full(k, -1, np.int64)
@@ -78,7 +58,6 @@ def _shop_hour(idx, online, offer, shoppers, settings, now, uniforms):
     option_rows, valid_rows = np.empty((rows, s + 1), dtype=np.int64), np.empty((rows, s + 1), dtype=np.bool_)
     utility_rows, weight_rows = np.empty((rows, s + 1), dtype=np.float32), np.empty((rows, s + 1), dtype=np.float32)
     options, valid, utility, weights = option_rows[0], valid_rows[0], utility_rows[0], weight_rows[0]
-    brands = BrandTables(offer.quality, offer.appeal, offer.log_price_index, offer.discount)
     ref_discount = shoppers.ref_discount    # written in the parallel loop: through a tuple's field it would be lost (#7135)
 
     # A session's story. Sessions are independent (each consumer at most once): in parallel, each writes slot i.
@@ -99,7 +78,7 @@ def _shop_hour(idx, online, offer, shoppers, settings, now, uniforms):
         delay = now.expected_delay_h if shop_venue == 0 else f32(0.0)
         taste = Taste(quality_sensitivity[i], price_sensitivity[i], settings.deal_weight * deal_proneness[i],
                       settings.delay_per_hour * delay)
-        utilities(utility, options, valid, brands, g, reference[i], loyal[i], taste, settings)
+        utilities(utility, options, valid, offer, g, reference[i], loyal[i], taste, settings)
         outside, base_outside = outside_option(need[i, c], aware[i], presale, shop_venue, offer.venue_integration, now, settings)
         slot, inside_logsum = logit_pick(utility, outside, uniforms[i, 4], weights)
         if slot < 0:
@@ -128,6 +107,38 @@ def _shop_hour(idx, online, offer, shoppers, settings, now, uniforms):
     out = (venue_out, presale_out, brand_out, units_out, paid_out, depth_out, delay_out, surplus_out, relief_out,
            pickup_out, kept, away)
     return _kept_sessions(idx, online, tier, category, venue, out, offer)
+
+
+@njit(cache=True, inline="always")
+def _shoppers_of_the_hour(idx, online, offer, shoppers, now, uniforms):
+    """The active consumers' columns, each session's category (-1: no need, no session) and an
+    offline shopper's venue. Gathered first, one column per loop: independent reads overlap the
+    cache misses, which dominate when the population is much larger than the caches. Inlined, so
+    its ``prange`` loops run on the threads in the parallel compilation too."""
+    k = idx.shape[0]
+    f32 = np.float32
+    growth = np.empty(shoppers.need_rate.shape[0], dtype=np.float32)  # a loop: no parallel=... warning
+    for c in range(growth.shape[0]):
+        growth[c] = shoppers.need_rate[c] * f32(now.hour)
+    need = np.empty((k, growth.shape[0]), dtype=np.float32)
+    for i in prange(k):
+        for c in range(growth.shape[0]):
+            need[i, c] = shoppers.need_base[idx[i], c] + growth[c]
+    tier, wallets, aware = gather(shoppers.tier, idx), gather(shoppers.wallet, idx), gather(shoppers.aware, idx)
+    quality_sensitivity, price_sensitivity = gather(shoppers.quality_sensitivity, idx), gather(shoppers.price_sensitivity, idx)
+    deal_proneness = gather(shoppers.deal_proneness, idx)
+    category, venue = np.full(k, -1, dtype=np.int64), np.zeros(k, dtype=np.int64)  # category -1: no need, no session
+    for i in prange(k):
+        category[i] = pick_category(need, i, uniforms[i, 0])
+        if not online[i] and category[i] >= 0:
+            venue[i] = offline_venue(offer.venue_cum, tier[i], category[i], uniforms[i, 1])
+    loyal, reference = np.empty(k, dtype=np.int64), np.empty(k, dtype=np.float32)
+    for i in prange(k):
+        loyal[i] = shoppers.loyal[idx[i], max(category[i], 0)]
+    for i in prange(k):
+        reference[i] = shoppers.ref_discount[idx[i], max(category[i], 0)]
+    return (need, tier, wallets, aware, quality_sensitivity, price_sensitivity, deal_proneness, category, venue, loyal,
+            reference)
 
 
 @njit(cache=True)
