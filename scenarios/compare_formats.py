@@ -48,7 +48,7 @@ def main() -> None:
         print(f"{metric:24s} two_waves/quality_feedback - status quo = {row['diff']:+.4g} "
               f"[{row['diff_ci_low']:+.4g}, {row['diff_ci_high']:+.4g}]  p={row['p_value']:.3g}")
 
-    paths = sim.write_results(result, args.out, argv=sys.argv[1:], workers=args.workers)
+    paths = sim.write_results(result, args.out, workers=args.workers)  # its Reproduce line: this script's command
     print(f"Report: {paths['report_html']}")
 
 

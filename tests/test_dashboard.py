@@ -186,8 +186,16 @@ def test_dashboard_in_browser(dashboard) -> None:
 
     # Ctrl-C stops the server cleanly.
     proc.send_signal(signal.SIGINT)
-    assert proc.wait(timeout=15) == 0, log.read_text()
+    assert proc.wait(timeout=15) == 130, log.read_text()
     assert "Dashboard stopped." in log.read_text()
+
+
+def test_ctrl_c_stops_the_dashboard_with_status_130(dashboard) -> None:
+    _, proc, log = dashboard
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=15) == 130, log.read_text()
+    text = log.read_text()
+    assert "Dashboard stopped." in text and "Traceback" not in text, text
 
 
 @pytest.mark.parametrize("args, message", [

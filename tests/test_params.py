@@ -17,8 +17,20 @@ def test_defaults_validate_and_every_parameter_is_described():
 
 
 def test_dotted_overrides_are_type_checked():
-    p = build_params({"consumers.n": "1500", "festival.discount": "0.4", "season.start": "2026-10-20"})
+    p = build_params({"consumers.n": 1500, "festival.discount": 0.4, "season.start": "2026-10-20"})
     assert p.consumers.n == 1500 and p.festival.discount == 0.4 and p.season.start.day == 20
+
+
+@pytest.mark.parametrize("override, message", [
+    ({"festival.discount": "0.4"}, "festival.discount: must be a number, not text"),
+    ({"consumers.n": "1500"}, "consumers.n: must be a number, not text"),
+    ({"consumers.n": True}, "consumers.n: must be a number, not a boolean"),
+    ({"mechanisms.presale": "true"}, "mechanisms.presale: must be true or false"),
+    ({"mechanisms.presale": 0}, "mechanisms.presale: must be true or false"),
+])
+def test_types_are_strict_a_string_is_not_a_number(override, message):
+    with pytest.raises(ParameterError, match=message):
+        build_params(override)
 
 
 @pytest.mark.parametrize(

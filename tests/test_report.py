@@ -180,6 +180,18 @@ def test_comparison_with_identical_arms_has_p_one():
     assert row["diff"] == 0 and row["p_value"] == 1.0
 
 
+def test_intervals_of_a_share_stay_within_0_and_100_percent():
+    """Two replications give a wide t interval; a share of a whole cannot pass 0 or 1, nor differ by more than 1."""
+    runs = pd.DataFrame({"arm": ["a", "a", "b", "b"], "replication": [0, 1, 0, 1], "seed": [1, 2, 1, 2],
+                         "online_share": [0.97, 0.60, 0.10, 0.90], "gmv_total": [1.0, 9.0, 2.0, 3.0],
+                         "error": ["", "", "", ""]})
+    cmp = comparison_table(runs, reference="a").set_index(["arm", "metric"])
+    share_a, share_b = cmp.loc[("a", "online_share")], cmp.loc[("b", "online_share")]
+    assert (share_a["ci_low"], share_a["ci_high"]) == (0.0, 1.0) and (share_b["ci_low"], share_b["ci_high"]) == (0.0, 1.0)
+    assert share_b["diff_ci_low"] == -1.0 and share_b["diff_ci_high"] == 1.0
+    assert cmp.loc[("a", "gmv_total"), "ci_low"] < 0  # unbounded metrics keep the t interval
+
+
 def test_tiny_run_with_no_venue_sales_writes_figures_without_warnings(fake_run_fn, tmp_path):
     """A tiny run can leave every venue at zero: the venue figure's colour scale must not warn (All-NaN slice)."""
     import warnings

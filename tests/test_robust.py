@@ -189,6 +189,7 @@ def test_every_output_folder_is_checked_before_the_first_run(places, capsys, mon
      "--set festival.format=continuous makes arms single_day, two_waves, continuous, none identical"),
     (["formats", "--resume", "/nonexistent/x"], "--resume /nonexistent/x: no such folder"),
     (["params", "extra"], "unrecognized arguments: extra"),
+    (["validate", "any-folder", "--consumers", "5"], "--consumers: must be an integer of at least 10"),
 ])
 def test_meaningless_input_is_refused_with_one_line(argv, needle, capsys):
     _fails(argv, capsys, needle)
@@ -198,6 +199,11 @@ def test_meaningless_input_is_refused_with_one_line(argv, needle, capsys):
     ("", "empty scenario file"),
     ("# only a comment\n", "empty scenario file"),
     ('[base]\n"consumers.n" = true\n', "base: consumers.n: must be a number, not a boolean"),
+    ('[base]\n"festival.discount" = "0.3"\n', "base: festival.discount: must be a number, not text"),
+    ('[base]\n"consumers.tier_shares" = [0.4, "0.35", 0.25]\n', "base: consumers.tier_shares: must be a number, not text"),
+    ('[base]\n"mechanisms.presale" = 1\n', "base: mechanisms.presale: must be true or false"),
+    ('name = "../../escaped"\n[base]\n"consumers.n" = 100\n', "name: names the output folder: no slashes"),
+    ('name = ".hidden"\n[base]\n"consumers.n" = 100\n', "name: names the output folder: no slashes"),
     ('seed = 100000000000000000000000\n[base]\n"consumers.n" = 100\n', "seed: must be an integer from 0 to 2**63-1"),
     (f'[[arms]]\nname = "a"\n"festival.discount" = {Festival().discount}\n[[arms]]\nname = "b"\n',
      "arms a, b have identical parameters"),  # arm a sets the default: the same run as arm b
@@ -206,6 +212,40 @@ def test_meaningless_scenario_files_are_refused(tmp_path, capsys, text, needle):
     path = tmp_path / "study.toml"
     path.write_text(text)
     _fails([str(path)], capsys, needle)
+
+
+def test_a_name_never_writes_outside_results(tmp_path, capsys, monkeypatch):
+    """The default folder is results/<name>-<time>: a name cannot climb out of results/."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "study.toml").write_text('name = "../escaped"\n[base]\n"consumers.n" = 100\n')
+    (tmp_path / "sweep.toml").write_text(SWEEP_FILE.replace('name = "t"', 'name = "../escaped"'))
+    _fails(["study.toml"], capsys, "name: names the output folder")
+    _fails(["sweep", "sweep.toml"], capsys, "name: names the output folder")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["study.toml", "sweep.toml"]
+
+
+def test_text_on_the_command_line_is_still_read_as_toml(capsys):
+    from sim.app.cli.args import parse_set
+
+    assert parse_set(["festival.discount=0.3", "mechanisms.presale=false"]) == {"festival.discount": 0.3,
+                                                                                 "mechanisms.presale": False}
+    _fails(["once", "--set", "festival.discount=deep"], capsys, "--set festival.discount: must be a number, not text")
+
+
+def test_a_scripts_results_say_how_to_rerun_the_script(monkeypatch):
+    from sim.app.report.manifest import command_line
+
+    monkeypatch.setattr(sys, "argv", ["scenarios/compare_formats.py", "--reps", "2"])
+    assert command_line(None) == "python scenarios/compare_formats.py --reps 2"
+    assert command_line(["formats", "--reps", "2"]) == "python run.py formats --reps 2"
+
+
+def test_an_unreachable_scheduler_is_one_line_naming_it(tmp_path, capsys, monkeypatch):
+    import sim.experiments.execute
+
+    monkeypatch.setattr(sim.experiments.execute, "SCHEDULER_TIMEOUT_S", 1)
+    _fails(["formats", "--cluster", "tcp://127.0.0.1:9", "--reps", "2", "--no-progress", "--out", str(tmp_path / "x"), *TINY], capsys,
+           "cluster: no Dask scheduler answers at tcp://127.0.0.1:9")
 
 
 @pytest.mark.parametrize("vary, needle", [

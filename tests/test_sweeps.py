@@ -171,6 +171,15 @@ def test_morris_ranks_the_influential_parameter_first():
     assert table["mu_star"].tolist() == pytest.approx([5.0, 0.0])
 
 
+def test_morris_effects_read_in_the_outcomes_unit():
+    from sim.app.sweeps.report import driver_sentences
+
+    table = pd.DataFrame({"outcome": ["gmv_festival", "online_share", "peak_orders_per_hour"], "parameter": ["x"] * 3,
+                          "mu_star": [2.5e9, 0.031, 12_000.0], "mu_star_conf": [0.0] * 3, "sigma": [0.0] * 3})
+    text = " ".join(driver_sentences(table, "morris"))
+    assert "mu_star ¥2.50 bn" in text and "mu_star 3.10 pp" in text and "mu_star 12.0 k orders/h" in text, text
+
+
 # --------------------------------------------------------------------------- running sweeps
 
 

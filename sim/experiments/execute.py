@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import fcntl
 import importlib
+import logging
 import math
 import multiprocessing
 import os
@@ -400,6 +401,9 @@ def _stop_pool(pool: ProcessPoolExecutor, grace: float = 5.0) -> None:
     pool.shutdown(wait=True, cancel_futures=True)
 
 
+SCHEDULER_TIMEOUT_S = 10  # a scheduler that exists answers in well under a second, even across a site
+
+
 class ClusterError(OSError):
     """The cluster's workers cannot run the model (reported in one line, exit status 2)."""
 
@@ -428,7 +432,8 @@ def dask_client(cluster: str, workers: int, options: dict[str, Any] | None = Non
     check_cluster(cluster)
     options = dict(options or {})
     if cluster == "local":
-        local = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, **options)
+        local = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                             preload=["sim.experiments.dask_worker"], silence_logs=logging.ERROR, **options)
         with local, Client(local) as client:
             yield client
     elif cluster in JOBQUEUE_KINDS:
@@ -436,7 +441,12 @@ def dask_client(cluster: str, workers: int, options: dict[str, Any] | None = Non
             check_workers_import_the_model(client, logs=options.get("log_directory"))
             yield client
     else:
-        with Client(cluster, **options) as client:
+        options.setdefault("timeout", SCHEDULER_TIMEOUT_S)
+        try:
+            client = Client(cluster, **options)
+        except OSError as exc:  # refused, unreachable or not a scheduler: distributed retries until the timeout
+            raise ClusterError(f"cluster: no Dask scheduler answers at {cluster} ({exc})") from None
+        with client:
             check_workers_import_the_model(client)
             yield client
 

@@ -17,16 +17,19 @@ KINDS = ("yuan", "count", "ratio", "share", "hours", "hhi", "score", "days")
 class MetricInfo:
     """How a metric reads: ``kind`` picks the number format, ``unit`` names what is counted,
     ``better`` its preferred direction, ``comparable`` whether arms whose festival periods
-    differ in length can be ranked on it (a festival-period total cannot)."""
+    differ in length can be ranked on it (a festival-period total cannot), ``bounds`` the values it
+    can take (a share of a whole lies in 0-1: intervals are cut to it)."""
 
     label: str
     kind: str            # one of KINDS
     better: int          # +1 higher is better, -1 lower is better, 0 a matter of taste
     unit: str = ""       # what a count counts (orders/h, parcels); money is yuan, times hours
     comparable: bool = True
+    bounds: tuple[float, float] = (-math.inf, math.inf)
 
 
 _PERIOD = False  # a total over the festival period, whose length differs between formats
+_WHOLE = (0.0, 1.0)  # a share of a whole, or a score on 0-1
 
 METRICS: dict[str, MetricInfo] = {
     "gmv_total": MetricInfo("season GMV", "yuan", +1, "yuan"),
@@ -43,19 +46,19 @@ METRICS: dict[str, MetricInfo] = {
     "max_logistics_backlog": MetricInfo("peak logistics backlog", "count", -1, "parcels"),
     "mean_delivery_delay_h": MetricInfo("mean delivery delay", "hours", -1, "h"),
     "p95_delivery_delay_h": MetricInfo("95th pct delivery delay", "hours", -1, "h"),
-    "return_rate": MetricInfo("return rate", "share", -1),
-    "stockout_rate": MetricInfo("stock-out rate", "share", -1),
-    "satisfaction_mean": MetricInfo("consumer satisfaction", "score", +1, "0-1"),
-    "churn_rate": MetricInfo("consumer churn", "share", -1),
+    "return_rate": MetricInfo("return rate", "share", -1, bounds=_WHOLE),
+    "stockout_rate": MetricInfo("stock-out rate", "share", -1, bounds=_WHOLE),
+    "satisfaction_mean": MetricInfo("consumer satisfaction", "score", +1, "0-1", bounds=_WHOLE),
+    "churn_rate": MetricInfo("consumer churn", "share", -1, bounds=_WHOLE),
     "consumer_surplus": MetricInfo("consumer surplus", "yuan", +1, "yuan"),
-    "hhi_final": MetricInfo("market concentration (HHI)", "hhi", -1, "0-10,000"),
-    "cr4_final": MetricInfo("top-4 brands' share", "share", -1),
-    "gini_brand_sales": MetricInfo("Gini of brand sales", "score", -1, "0-1"),
-    "small_brand_share": MetricInfo("small brands' share", "share", +1),
-    "low_quality_share": MetricInfo("low-quality sellers' share", "share", -1),
-    "quality_weighted_share": MetricInfo("share of above-median-quality brands", "share", +1),
-    "mean_quality_sold": MetricInfo("true quality sold (GMV-weighted)", "score", +1, "0-1"),
-    "online_share": MetricInfo("online share of GMV", "share", 0),
+    "hhi_final": MetricInfo("market concentration (HHI)", "hhi", -1, "0-10,000", bounds=(0.0, 10_000.0)),
+    "cr4_final": MetricInfo("top-4 brands' share", "share", -1, bounds=_WHOLE),
+    "gini_brand_sales": MetricInfo("Gini of brand sales", "score", -1, "0-1", bounds=_WHOLE),
+    "small_brand_share": MetricInfo("small brands' share", "share", +1, bounds=_WHOLE),
+    "low_quality_share": MetricInfo("low-quality sellers' share", "share", -1, bounds=_WHOLE),
+    "quality_weighted_share": MetricInfo("share of above-median-quality brands", "share", +1, bounds=_WHOLE),
+    "mean_quality_sold": MetricInfo("true quality sold (GMV-weighted)", "score", +1, "0-1", bounds=_WHOLE),
+    "online_share": MetricInfo("online share of GMV", "share", 0, bounds=_WHOLE),
     "offline_gmv_lift": MetricInfo("festival-period offline GMV lift vs no festival", "share", +1, "", _PERIOD),
     "platform_subsidy_cost": MetricInfo("platform subsidy cost", "yuan", -1, "yuan"),
     "platform_commission": MetricInfo("platform commission", "yuan", +1, "yuan"),
@@ -66,10 +69,10 @@ METRICS: dict[str, MetricInfo] = {
     "brand_profit_small": MetricInfo("profit of small brands", "yuan", +1, "yuan"),
     "brand_profit_low_quality": MetricInfo("profit of low-quality sellers", "yuan", 0, "yuan"),
     "pre_festival_deferral": MetricInfo("demand deferred before the festival", "share", 0),
-    "first_hour_share": MetricInfo("Nov 11 GMV in its first hour", "share", -1),
+    "first_hour_share": MetricInfo("Nov 11 GMV in its first hour", "share", -1, bounds=_WHOLE),
     "closing_peak_ratio": MetricInfo("orders in the last 2 h vs the 2 h before", "ratio", 0),
     "offline_festival_day_lift": MetricInfo("offline GMV lift on Nov 11 vs no festival", "share", +1),
-    "visits_turned_away_share": MetricInfo("offline visits turned away", "share", -1),
+    "visits_turned_away_share": MetricInfo("offline visits turned away", "share", -1, bounds=_WHOLE),
     "opening_cohort_delay_h": MetricInfo("wait of the opening hour's orders", "hours", -1, "h"),
     "final_week_gap": MetricInfo("last week's GMV vs no festival", "share", 0),
     "expansion_share": MetricInfo("festival's extra units that are extra consumption", "share", 0),

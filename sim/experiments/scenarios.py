@@ -166,6 +166,16 @@ class Scenario:
                                 f"{', '.join(clobbered)}, which those arms set differently); drop it or use --arms") from None
 
 
+def name_problem(name: Any) -> str | None:
+    """Why a study's name cannot start its output folder's name (None if it can): the folder must
+    stay inside results/, whatever the name says."""
+    if not isinstance(name, str) or not name.strip():
+        return "must be a non-empty string"
+    if any(c in name for c in "/\\") or name.startswith(".") or not name.isprintable():
+        return f"names the output folder: no slashes, leading dot or control characters (got {name!r})"
+    return None
+
+
 def make_scenario(name: str, *, arms: Mapping[str, Mapping[str, Any]] | None = None,
                   factors: Mapping[str, Sequence[Any]] | None = None, base: Mapping[str, Any] | None = None,
                   reference: str | None = None, description: str = "", replications: int = 8,
@@ -173,6 +183,8 @@ def make_scenario(name: str, *, arms: Mapping[str, Mapping[str, Any]] | None = N
                   goals: tuple[Goal, ...] = ()) -> Scenario:
     """Build and validate a scenario from Python values (what a TOML file and a script both end up calling)."""
     base = dict(base or {})
+    if problem := name_problem(name):
+        raise ScenarioError(f"name: {problem}")
     _check_count("replications", replications)
     if seed_problem(seed):
         raise ScenarioError(f"seed: {seed_problem(seed)}")
@@ -263,8 +275,6 @@ def parse_scenario(data: Mapping[str, Any], *, default_name: str = "scenario", s
     if unknown:
         raise ScenarioError(f"{unknown[0]}: unknown scenario key (expected {', '.join(sorted(_TOP_KEYS))})")
     name = data.get("name", default_name)
-    if not isinstance(name, str) or not name.strip():
-        raise ScenarioError("name: must be a non-empty string")
     description = data.get("description", "")
     if not isinstance(description, str):
         raise ScenarioError("description: must be a string")

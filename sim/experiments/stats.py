@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sim.experiments.outcomes import info
 from sim.experiments.tables import metric_columns, ok_runs
 
 LEVEL = 0.95
@@ -55,6 +56,12 @@ def paired(a: np.ndarray, b: np.ndarray, level: float = LEVEL) -> tuple[float, f
     return mean, lo, hi, n, p
 
 
+def _within(lo: float, hi: float, low: float, high: float) -> tuple[float, float]:
+    """An interval cut to the values its quantity can take: what is cut off cannot hold the true
+    value, so the cut interval covers it as often (a t interval of two shares can pass 100%)."""
+    return (max(lo, low), min(hi, high)) if math.isfinite(lo) else (lo, hi)
+
+
 def comparison_table(runs: pd.DataFrame, reference: str, level: float = LEVEL) -> pd.DataFrame:
     """Long table: one row per (arm, metric) with level stats and the paired difference from ``reference``."""
     done = ok_runs(runs)
@@ -66,11 +73,14 @@ def comparison_table(runs: pd.DataFrame, reference: str, level: float = LEVEL) -
         own = done[done["arm"] == arm].set_index("replication")
         common = own.index.intersection(ref.index)
         for metric in metrics:
+            low, high = info(metric).bounds
             mean, lo, hi, n = mean_ci(own[metric].to_numpy() if len(own) else np.array([]), level)
+            lo, hi = _within(lo, hi, low, high)
             if arm == reference:
                 diff = (0.0, 0.0, 0.0, n, math.nan)
             elif len(common):
-                diff = paired(own.loc[common, metric].to_numpy(), ref.loc[common, metric].to_numpy(), level)
+                d, d_lo, d_hi, pairs, p = paired(own.loc[common, metric].to_numpy(), ref.loc[common, metric].to_numpy(), level)
+                diff = (d, *_within(d_lo, d_hi, low - high, high - low), pairs, p)
             else:
                 diff = (math.nan, math.nan, math.nan, 0, math.nan)
             ref_mean = float(ref[metric].mean()) if len(ref) else math.nan

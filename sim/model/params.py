@@ -37,11 +37,23 @@ class _Section(BaseModel):
 
     @field_validator("*", mode="before")
     @classmethod
-    def _no_bool_numbers(cls, v: Any, info: Any) -> Any:
-        """pydantic's lax mode reads true as 1: a boolean for a number is a mistake, not a value."""
-        if isinstance(v, bool) and cls.model_fields[info.field_name].annotation in (int, float):
-            raise ValueError("must be a number, not a boolean")
+    def _strict_types(cls, v: Any, info: Any) -> Any:
+        """pydantic's lax mode reads true as 1, "0.3" as 0.3 and "yes" as true: in a file, a value of
+        the wrong type is a mistake, not a value (``--set`` reads its text as TOML first)."""
+        kind = cls.model_fields[info.field_name].annotation
+        values = v if kind in _NUMBER_TUPLES and isinstance(v, (list, tuple)) else [v]
+        if kind in (int, float, *_NUMBER_TUPLES):
+            for x in values:
+                if isinstance(x, bool):
+                    raise ValueError("must be a number, not a boolean")
+                if isinstance(x, str):
+                    raise ValueError("must be a number, not text")
+        elif kind is bool and not isinstance(v, bool):
+            raise ValueError("must be true or false")
         return v
+
+
+_NUMBER_TUPLES = (tuple[float, float, float],)
 
 
 class Consumers(_Section):

@@ -20,6 +20,7 @@ from sim.app.folders import FolderError, Interrupted, check_out_dir, read_manife
 from sim.app.report.manifest import common_fields, now
 from sim.app.report.output import write_manifest
 from sim.experiments.calibration.spec import CalibrationError, Spec, load_spec
+from sim.model.params import MIN_CONSUMERS
 
 KIND = "calibration"
 DEFAULT_DRAWS = 60
@@ -50,7 +51,7 @@ def validate_parser() -> argparse.ArgumentParser:
     p = Parser(prog="run.py validate", description="Posterior predictive check of a calibration folder: simulate "
                 "posterior draws, rewrite fit.csv, the figures and the report.", error_type=CalibrationError)
     p.add_argument("folder", type=Path)
-    p.add_argument("--consumers", type=_positive, help="consumers per simulation (default: the calibration's)")
+    p.add_argument("--consumers", type=int_at_least(MIN_CONSUMERS), help="consumers per simulation (default: the calibration's)")
     p.add_argument("--draws", type=_positive, default=DEFAULT_DRAWS, help=f"posterior draws (default {DEFAULT_DRAWS})")
     p.add_argument("--workers", type=_positive, default=os.cpu_count() or 1)
     p.add_argument("--no-progress", action="store_true")

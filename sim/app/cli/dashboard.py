@@ -23,7 +23,8 @@ def cmd_dashboard(argv: Sequence[str]) -> int:
         raise UsageError(f"--port {args.port}: already in use")
     try:
         serve(args.port or free_port())
-    except KeyboardInterrupt:
-        pass
+    except KeyboardInterrupt:  # uvicorn shuts down on Ctrl-C, then raises it again
+        print("Dashboard stopped.")
+        return 130
     print("Dashboard stopped.")
     return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.metadata
+import os
 import platform
 import shlex
 import subprocess
@@ -58,8 +59,10 @@ def provenance() -> dict[str, Any]:
 
 
 def command_line(argv: Sequence[str] | None) -> str:
-    args = list(sys.argv[1:] if argv is None else argv)
-    return shlex.join(["python", "run.py", *args])
+    """The command that reproduces a run: ``argv`` are the arguments after ``run.py``; None means this
+    process's own command line (a user's script that calls the Python API)."""
+    words = ["run.py", *argv] if argv is not None else [os.path.relpath(sys.argv[0]), *sys.argv[1:]]
+    return shlex.join(["python", *words])
 
 
 def now() -> str:

@@ -13,7 +13,9 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from sim.app.report.labels import fmt_diff
 from sim.app.report.render import Block, to_html, to_markdown
+from sim.experiments.outcomes import info
 from sim.experiments.sweeps.analysis import COLUMNS, IMPORTANCE, drivers
 from sim.experiments.sweeps.design import Design
 
@@ -22,9 +24,19 @@ METHOD_NAMES = {"sobol": "Sobol (Saltelli sampling, SALib)", "morris": "Morris e
 INDEX_MEANING = {
     "sobol": "ST is the share of the outcome's variance due to the parameter including interactions; S1 without them.",
     "grid": "S1 and ST are the parameter's variance shares computed exactly on the grid (ST includes interactions).",
-    "morris": "mu_star is the mean absolute change of the outcome per full-range step of the parameter; sigma flags interactions or non-linearity.",
+    "morris": "mu_star is the mean absolute change of the outcome, in the outcome's unit, per full-range step of the parameter; sigma flags interactions or non-linearity.",
     "lhs": "spearman_rho is the rank correlation of the outcome with the parameter over the hypercube.",
 }
+
+
+def fmt_index(method: str, outcome: str, value: float) -> str:
+    """Morris' mu_star is a change of the outcome, so it reads in the outcome's unit (shares in
+    percentage points); the other methods' indices are unitless."""
+    if method != "morris":
+        return f"{value:.3g}"
+    text = fmt_diff(outcome, value).lstrip("+±")
+    meta = info(outcome)
+    return f"{text} {meta.unit}" if meta.kind in ("count", "ratio", "score") and meta.unit else text
 
 
 # --------------------------------------------------------------------------- figures
@@ -150,7 +162,8 @@ def report_blocks(*, name: str, description: str, method: str, design: Design, r
     pivot = table.pivot(index="parameter", columns="outcome", values=column).reindex(index=design.keys, columns=outcomes)
     blocks.append(Block("h2", f"Indices ({column}; full table in sensitivity.csv)"))
     blocks.append(Block("table", header=["parameter", *outcomes],
-                        items=[[key, *("" if pd.isna(v) else f"{v:.3g}" for v in row)] for key, row in pivot.iterrows()]))
+                        items=[[key, *("" if pd.isna(v) else fmt_index(method, o, v) for o, v in row.items())]
+                               for key, row in pivot.iterrows()]))
     blocks.extend(_failure_blocks(runs))
     blocks.append(Block("h2", "Figures"))
     blocks.extend(Block("fig", f.stem.replace("-", ": ", 1), items=[f.name]) for f in figures)
@@ -178,7 +191,7 @@ def driver_sentences(table: pd.DataFrame, method: str) -> list[str]:
     sentences = []
     for outcome, ranked in drivers(table, method).items():
         if ranked:
-            parts = [f"`{key}` ({column} {value:.2f})" for key, value in ranked]
+            parts = [f"`{key}` ({column} {fmt_index(method, outcome, value)})" for key, value in ranked]
             sentences.append(f"**{outcome}**: mainly {parts[0]}" + (f", then {', '.join(parts[1:])}" if len(parts) > 1 else ""))
     return sentences
 

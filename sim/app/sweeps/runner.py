@@ -24,7 +24,7 @@ from sim.app.folders import Interrupted, check_out_dir, original_command
 from sim.app.report.manifest import common_fields, now
 from sim.experiments.sweeps.analysis import IMPORTANCE, drivers, point_means, sensitivity
 from sim.experiments.sweeps.design import DESIGN_POINT, REPLICATION, Design, design_table, design_tasks, make_design
-from sim.app.sweeps.report import report_blocks, response_figure, sensitivity_figure, write_report
+from sim.app.sweeps.report import fmt_index, report_blocks, response_figure, sensitivity_figure, write_report
 from sim.experiments.sweeps.spec import SweepError, SweepSpec, load_spec
 
 RESULTS_DIR = Path("results")
@@ -189,7 +189,7 @@ def sweep_summary(out: Path, top: int = 3) -> str:
         lines.append(_best_points(out, spec.outcomes))
     lines.append(f"most influential parameters per outcome ({IMPORTANCE[spec.method]}):")
     for outcome, ranked in drivers(table, spec.method, top).items():
-        shown = ", ".join(f"{key} {value:.2f}" for key, value in ranked) or "not analysed (see report)"
+        shown = ", ".join(f"{key} {fmt_index(spec.method, outcome, value)}" for key, value in ranked) or "not analysed (see report)"
         lines.append(f"  {outcome}: {shown}")
     if manifest.get("failed"):
         lines.append(f"failures: {out / 'failures.csv'}")

@@ -20,7 +20,7 @@ from sim.model.formats import windows_text
 from sim.model.ecosystem import ECOSYSTEM_METRICS
 from sim.model.metrics import RUN_METRICS
 from sim.model.params import ParameterError, Params, build_params, known_keys
-from sim.experiments.scenarios import DEFAULT_SEED, ScenarioError, flatten, load_scenario, seed_problem
+from sim.experiments.scenarios import DEFAULT_SEED, ScenarioError, flatten, load_scenario, name_problem, seed_problem
 
 METHODS = ("grid", "lhs", "sobol", "morris")
 DISTRIBUTIONS = ("uniform", "loguniform", "normal", "triangular")  # plus "choice" for listed values
@@ -193,8 +193,8 @@ def parse_spec(data: Mapping[str, Any], *, default_name: str = "sweep", source: 
     if unknown:
         raise SweepError(f"{unknown[0]}: unknown sweep key (expected {', '.join(sorted(_TOP_KEYS))})")
     name = _string(data, "name", default_name)
-    if not name.strip() or any(c in name for c in "/\\"):
-        raise SweepError(f"name: must be a non-empty name without slashes (got {name!r})")
+    if problem := name_problem(name):
+        raise SweepError(f"name: {problem}")
     base = _base(data)
     sampler = _table(data, "sampler")
     unknown = sorted(set(sampler) - _SAMPLER_KEYS)
