@@ -47,8 +47,8 @@ def _session_processes(sid: int) -> list[int]:
     return found
 
 
-def _start(args: list[str], tmp: Path, cwd: Path) -> subprocess.Popen:
-    env = {**os.environ, "TMPDIR": str(tmp)}  # multiprocessing's pymp-* folders land here, where we can see them
+def _start(args: list[str], tmp: Path, cwd: Path, **env_vars: str) -> subprocess.Popen:
+    env = {**os.environ, "TMPDIR": str(tmp), **env_vars}  # multiprocessing's pymp-* folders land here, where we can see them
     # A shell's background job (nohup ... &) ignores SIGINT, and children inherit that: give the
     # command the default disposition a user's terminal gives it.
     return subprocess.Popen([sys.executable, str(ROOT / "run.py"), *args], cwd=cwd, env=env, start_new_session=True,
@@ -115,6 +115,60 @@ def test_sigint_at_random_moments_exits_130_keeps_results_and_resumes_identicall
     assert not (out / ".lock").exists() and not (tmp_path / "full" / ".lock").exists()
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["status"] == "finished" and manifest["kind"] == "scenario"
+
+
+def _interrupt(proc: subprocess.Popen, what: str) -> tuple[int, str]:
+    """Ctrl-C to the whole process group; its exit status and stderr, after checking it ended within
+    seconds, with no traceback and no process left."""
+    sent = time.time()
+    os.killpg(proc.pid, signal.SIGINT)
+    try:
+        rc = proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        pytest.fail(f"{what}: still running 30 s after SIGINT (hang)")
+    err = proc.stderr.read()
+    assert rc in (0, 130), (what, rc, err)
+    assert time.time() - sent < 10 and "Traceback" not in err, (what, time.time() - sent, err)
+    deadline = time.time() + 10
+    while _session_processes(proc.pid) and time.time() < deadline:
+        time.sleep(0.1)
+    assert not _session_processes(proc.pid), f"{what}: stray processes"
+    return rc, err
+
+
+@pytest.mark.slow  # a busy machine and seven interrupted studies
+def test_sigint_under_load_at_every_stage_of_start_up_ends_within_seconds(tmp_path):
+    """With a CPU-bound process on each core beside it, one Ctrl-C while the command imports, compiles
+    (an empty kernel cache), starts workers or runs ends it within seconds: exit 130, no traceback, no
+    process left; the folder it names resumes to the uninterrupted study's runs.csv, byte for byte."""
+    burners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(os.cpu_count() or 1)]
+    try:
+        kept = []
+        moments = [(0.1, False), (0.5, False), (1.5, False), (3.0, False), (5.0, False), (8.0, False), (6.0, True)]
+        for k, (delay, cold) in enumerate(moments):
+            tmp, out = tmp_path / f"tmp{k}", tmp_path / f"study{k}"
+            tmp.mkdir()
+            cache = {"NUMBA_CACHE_DIR": str(tmp / "numba")} if cold else {}  # compiles every kernel again
+            proc = _start([*STUDY, "--out", str(out)], tmp, tmp_path, **cache)
+            time.sleep(delay)
+            rc, err = _interrupt(proc, f"SIGINT {delay} s after the start{' (cold cache)' if cold else ''}")
+            assert not list(tmp.glob("pymp-*")), f"try {k}: temp folders left"
+            if rc == 130 and "finish the job with: " in err:
+                kept.append((len(list((out / "chunks").glob("runs-*.parquet"))), out, err))
+    finally:
+        for burner in burners:
+            burner.kill()
+            burner.wait()
+    n_kept, out, err = max(kept, key=lambda item: item[0])
+    command = shlex.split(err.split("finish the job with: ", 1)[1].strip())
+    resumed = subprocess.run([sys.executable, str(ROOT / "run.py"), *command[2:]], cwd=tmp_path, capture_output=True,
+                             text=True, timeout=300)
+    assert resumed.returncode == 0 and f"{n_kept * 2} already done" in resumed.stdout, resumed.stderr
+    full = subprocess.run([sys.executable, str(ROOT / "run.py"), *STUDY, "--out", str(tmp_path / "full")],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert full.returncode == 0, full.stderr
+    assert (out / "runs.csv").read_bytes() == (tmp_path / "full" / "runs.csv").read_bytes()
 
 
 @pytest.mark.slow  # three sweeps
@@ -204,6 +258,7 @@ def test_meaningless_input_is_refused_with_one_line(argv, needle, capsys):
     ('[base]\n"mechanisms.presale" = 1\n', "base: mechanisms.presale: must be true or false"),
     ('name = "../../escaped"\n[base]\n"consumers.n" = 100\n', "name: names the output folder: no slashes"),
     ('name = ".hidden"\n[base]\n"consumers.n" = 100\n', "name: names the output folder: no slashes"),
+    ('replications = 1000000000\n[base]\n"consumers.n" = 100\n', "replications: 1 arms x 1,000,000,000 replications is more"),
     ('seed = 100000000000000000000000\n[base]\n"consumers.n" = 100\n', "seed: must be an integer from 0 to 2**63-1"),
     (f'[[arms]]\nname = "a"\n"festival.discount" = {Festival().discount}\n[[arms]]\nname = "b"\n',
      "arms a, b have identical parameters"),  # arm a sets the default: the same run as arm b
@@ -255,6 +310,8 @@ def test_an_unreachable_scheduler_is_one_line_naming_it(tmp_path, capsys, monkey
      "vary.festival.discount: Input should be less than 1 (got 1.5) from range = [0.5, 1.5]"),
     ('root_seed = 100000000000000000000000\n[vary."festival.discount"]\nvalues = [0.2]\n',
      "root_seed: must be an integer from 0 to 2**63-1"),
+    ('[vary."festival.discount"]\nrange = [0.1, 0.5]\nsteps = 10000000000\n',
+     "vary: 10,000,000,000 design points x 1 replications is more than the 1,000,000 runs"),
 ])
 def test_sweep_messages_quote_what_the_user_wrote(tmp_path, capsys, vary, needle):
     path = tmp_path / "s.toml"

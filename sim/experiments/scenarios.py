@@ -43,6 +43,7 @@ if TYPE_CHECKING:  # pandas is only needed once a scenario runs
 SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
 DEFAULT_SCENARIO = "double11"
 DEFAULT_SEED = 20261111
+MAX_RUNS = 1_000_000  # runs in one study or sweep: more is a typo, not a plan (a million default runs is CPU-years)
 MAX_SEED = 2**63 - 1  # seeds are stored as 64-bit integers in runs.csv and hourly.parquet
 ARM_KEYS = ("festival.format", "platform.policy")  # always reported, whatever varies
 _TOP_KEYS = {"name", "description", "reference", "replications", "seed", "counterfactual", "base", "factors", "arms",
@@ -186,6 +187,7 @@ def make_scenario(name: str, *, arms: Mapping[str, Mapping[str, Any]] | None = N
     if problem := name_problem(name):
         raise ScenarioError(f"name: {problem}")
     _check_count("replications", replications)
+    _check_size(factors or {}, arms or {}, replications)
     if seed_problem(seed):
         raise ScenarioError(f"seed: {seed_problem(seed)}")
     try:
@@ -234,6 +236,15 @@ def _check_distinct(arms: Sequence[Arm]) -> None:
 def _check_count(key: str, value: Any) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ScenarioError(f"{key}: must be a positive integer (got {value!r})")
+
+
+def _check_size(factors: Mapping[str, Any], arms: Mapping[str, Any], replications: int) -> None:
+    """Refuse a study too large to mean it before building its arms (a typo's 10**9 would never end)."""
+    n_arms = math.prod(len(v) if isinstance(v, (list, tuple)) else 1 for v in factors.values()) + len(arms)
+    if n_arms * replications > MAX_RUNS:
+        where = "factors" if n_arms > MAX_RUNS else "replications"
+        raise ScenarioError(f"{where}: {n_arms:,} arms x {replications:,} replications is more than the "
+                            f"{MAX_RUNS:,} runs one study may have")
 
 
 def _factor_arms(factors: Mapping[str, Sequence[Any]]) -> list[tuple[str, dict[str, Any]]]:

@@ -20,7 +20,7 @@ from sim.model.formats import windows_text
 from sim.model.ecosystem import ECOSYSTEM_METRICS
 from sim.model.metrics import RUN_METRICS
 from sim.model.params import ParameterError, Params, build_params, known_keys
-from sim.experiments.scenarios import DEFAULT_SEED, ScenarioError, flatten, load_scenario, name_problem, seed_problem
+from sim.experiments.scenarios import DEFAULT_SEED, MAX_RUNS, ScenarioError, flatten, load_scenario, name_problem, seed_problem
 
 METHODS = ("grid", "lhs", "sobol", "morris")
 DISTRIBUTIONS = ("uniform", "loguniform", "normal", "triangular")  # plus "choice" for listed values
@@ -173,7 +173,24 @@ def load_spec(source: str | Path | Mapping[str, Any], *, overrides: Mapping[str,
             raise SweepError(f"{varied[0]}: is varied by the sweep; change its range in the sweep file instead")
         changes["base"] = {**spec.base, **dict(overrides)}
         _validate_base(changes["base"], where="--set")
-    return replace(spec, **changes) if changes else spec
+    spec = replace(spec, **changes) if changes else spec
+    points = planned_runs(spec) // spec.replications
+    if points * spec.replications > MAX_RUNS:
+        where = ("vary" if spec.method == "grid" else "sampler.samples") if points > MAX_RUNS else "replications"
+        raise SweepError(f"{where}: {points:,} design points x {spec.replications:,} replications is more than the "
+                         f"{MAX_RUNS:,} runs one sweep may have")
+    return spec
+
+
+def planned_runs(spec: SweepSpec) -> int:
+    """Runs the sweep's design will have (a grid's duplicate levels aside), known before it is drawn."""
+    d = len(spec.factors)
+    if spec.method == "grid":
+        points = math.prod(len(f.values) if f.categorical else (f.steps or 0) for f in spec.factors)
+    else:
+        n = spec.samples or DEFAULT_SAMPLES[spec.method]
+        points = {"lhs": n, "sobol": n * (d + 2), "morris": n * (d + 1)}[spec.method]
+    return points * spec.replications
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
