@@ -21,10 +21,10 @@ def cmd_dashboard(argv: Sequence[str]) -> int:
         raise UsageError(f"dashboard needs the dashboard extra (pip install -e '.[dashboard]'): {exc}") from None
     if args.port and port_in_use(args.port):
         raise UsageError(f"--port {args.port}: already in use")
+    status = 0
     try:
         serve(args.port or free_port())
     except KeyboardInterrupt:  # uvicorn shuts down on Ctrl-C, then raises it again
-        print("Dashboard stopped.")
-        return 130
+        status = 130
     print("Dashboard stopped.")
-    return 0
+    return status
