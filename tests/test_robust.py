@@ -158,6 +158,19 @@ def test_sigint_under_load_at_every_stage_of_start_up_ends_within_seconds(tmp_pa
     assert (out / "runs.csv").read_bytes() == (tmp_path / "full" / "runs.csv").read_bytes()
 
 
+@pytest.mark.slow  # a Dask LocalCluster
+def test_ctrl_c_on_a_local_dask_cluster_prints_no_worker_traceback(tmp_path):
+    """Dask's workers are children in the terminal's process group: they must leave Ctrl-C to the command."""
+    out = tmp_path / "study"
+    proc = _start([*STUDY, "--cluster", "local", "--out", str(out)], tmp_path, tmp_path)
+    deadline = time.time() + 120
+    while not list((out / "chunks").glob("runs-*.parquet")) and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.05)
+    rc, err = _interrupt(proc, "--cluster local")
+    assert rc == 130 and "finish the job with: " in err, err
+    assert err.count("\n") <= 2 and "distributed." not in err, err  # the progress line aside, one message
+
+
 @pytest.mark.slow  # three sweeps
 def test_a_ctrl_c_after_the_work_is_done_never_kills_the_exit_status(tmp_path):
     """At exit Python restores the default SIGINT action before its last clean-up (worker pools, temp
