@@ -47,7 +47,8 @@ class Market:
         self.offline_session_rate = 0.0  # this hour's, set with the offer
         self.popup_hours = self._popup_period()
         self.refresh_shelves()
-        self._price_key = self._venue_key = self._exposure_seen = None  # offer tables, rebuilt when these change
+        self._price_key = self._exposure_seen = None  # offer tables, rebuilt when these change
+        self._venue_tables: dict[tuple[bool, bytes], tuple] = {}  # by (in a window, which venues are open)
 
     # --- shelves ----------------------------------------------------------------------
     def _create_venues(self) -> list[Venue]:
@@ -129,9 +130,10 @@ class Market:
     def offer(self) -> Offer:
         """Prices, assortments and session rates the consumers face this hour.
 
-        Prices, shelves and venue traffic change only at midnight (brands' reviews), when a window
-        or pre-sale opens or closes, or when venues open or close: those tables are rebuilt then
-        and reused in between; only stock availability and the hour's rates are new every hour."""
+        Prices and shelves change only at midnight (brands' reviews) or when a window or pre-sale
+        opens or closes, venue traffic only with which venues are open and whether a window is: those
+        tables are rebuilt then and reused in between; only stock availability and the hour's rates
+        are new every hour."""
         model = self.model
         cal, fp, h, platform = model.calendar, self.params.festival, model.hour, model.platform
         cp, mech = self.params.consumers, self.params.mechanisms
@@ -147,11 +149,10 @@ class Market:
             self._cum_weights[0] = self._cum_weights[-1] = online_cum
             self._cum_weights_f32 = self._cum_weights.reshape(-1, self.cat_brands.shape[1]).astype(np.float32)
             self._exposure_seen = platform.exposure
-        venue_key = (bool(in_window), open_now.tobytes())
-        if new_day or venue_key != self._venue_key:
-            self._venue_tables = self._venue_traffic(open_now, in_window)
-            self._venue_key = venue_key
-        venue_cum, visit_chance, pickup_cum, pickup_chance, offline_boost = self._venue_tables
+        venue_key = (bool(in_window), open_now.tobytes())  # the venues' pull never changes: a day's few patterns
+        if venue_key not in self._venue_tables:
+            self._venue_tables[venue_key] = self._venue_traffic(open_now, in_window)
+        venue_cum, visit_chance, pickup_cum, pickup_chance, offline_boost = self._venue_tables[venue_key]
 
         base = cp.sessions_per_week / HOURS_PER_WEEK * cal.diurnal[h]
         to_open, to_close = cal.hours_to_open[h], cal.hours_to_close[h]
