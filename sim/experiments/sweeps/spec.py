@@ -174,8 +174,8 @@ def load_spec(source: str | Path | Mapping[str, Any], *, overrides: Mapping[str,
         changes["base"] = {**spec.base, **dict(overrides)}
         _validate_base(changes["base"], where="--set")
     spec = replace(spec, **changes) if changes else spec
-    points = planned_runs(spec) // spec.replications
-    if points * spec.replications > MAX_RUNS:
+    if planned_runs(spec) > MAX_RUNS:
+        points = planned_runs(spec) // spec.replications
         where = ("vary" if spec.method == "grid" else "sampler.samples") if points > MAX_RUNS else "replications"
         raise SweepError(f"{where}: {points:,} design points x {spec.replications:,} replications is more than the "
                          f"{MAX_RUNS:,} runs one sweep may have")
