@@ -142,6 +142,7 @@ def test_effective_sample_size_counts_the_particles_that_carry_the_weight():
     assert effective_sample_size(np.r_[np.ones(10), np.zeros(90)]) == pytest.approx(10)
 
 
+@pytest.mark.slow  # a small ABC-SMC on the real model, about a minute
 def test_parameter_recovery(tmp_path):
     pytest.importorskip("pyabc")
     from sim.experiments.calibration.abc import run_abc
