@@ -382,6 +382,12 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def dask_setup(worker: Any) -> None:
+    """Run by Dask in each ``--cluster local`` worker, which preloads this module: those workers are
+    children in the terminal's process group too, and leave Ctrl-C to the parent as the pool's do."""
+    _ignore_sigint()
+
+
 def _stop_pool(pool: ProcessPoolExecutor, grace: float = 5.0) -> None:
     """Terminate the pool's workers and reap them, then shut the pool down.
 
@@ -433,7 +439,7 @@ def dask_client(cluster: str, workers: int, options: dict[str, Any] | None = Non
     options = dict(options or {})
     if cluster == "local":
         local = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                             preload=["sim.experiments.dask_worker"], silence_logs=logging.ERROR, **options)
+                             preload=[__name__], silence_logs=logging.ERROR, **options)
         with local, Client(local) as client:
             yield client
     elif cluster in JOBQUEUE_KINDS:
